@@ -5,9 +5,12 @@
 # %% ../nbs/06_core.ipynb #4db8f950
 from __future__ import annotations
 
+import json
 import math
 import os
 import random
+import tempfile
+from pathlib import Path
 from typing import Callable, Iterable
 
 import numpy as np
@@ -16,7 +19,8 @@ from tqdm.auto import tqdm
 
 # %% auto #0
 __all__ = ['check_positive_int', 'check_nonnegative_int', 'check_positive', 'check_nonnegative', 'check_choice', 'check_finite',
-           'check_points', 'in_test', 'test_or', 'seed_everything', 'train_loop']
+           'check_points', 'in_test', 'test_or', 'seed_everything', 'train_loop', 'atomic_write', 'write_json',
+           'save_checkpoint']
 
 # %% ../nbs/06_core.ipynb #7d2663d9
 def check_positive_int(value, name: str) -> int:
@@ -107,11 +111,14 @@ def train_loop(
     desc: str = "train",  # label of the progress bar
     progress: bool | None = None,  # show a tqdm bar; default: on, except under `nbdev_test`
     postfix_every: int = 25,  # refresh the bar's numbers every this many iterations
+    start: int = 0,  # first iteration (a resumed run continues where it stopped)
+    history: dict[str, list[float]] | None = None,  # history to append to (a resumed run's)
 ) -> dict[str, list[float]]:
-    "Run `step` for `n_iters` iterations with a progress bar; return the history of the metrics it returned."
-    n_iters = check_positive_int(n_iters, "n_iters")
-    history: dict[str, list[float]] = {}
-    bar = tqdm(range(n_iters), desc=desc, disable=in_test() if progress is None else not progress, leave=False)
+    "Run `step` for iterations `start`…`n_iters`−1 with a progress bar; return the history of the metrics it returned."
+    n_iters, start = check_positive_int(n_iters, "n_iters"), check_nonnegative_int(start, "start")
+    history = {} if history is None else history
+    bar = tqdm(range(start, n_iters), desc=desc, total=n_iters, initial=start,
+               disable=in_test() if progress is None else not progress, leave=False)
     for i in bar:
         metrics = step(i)
         for key, value in metrics.items():
@@ -122,3 +129,28 @@ def train_loop(
         if i % postfix_every == 0 or i == n_iters - 1:
             bar.set_postfix({k: f"{v:.3g}" for k, v in metrics.items()}, refresh=False)
     return history
+
+# %% ../nbs/06_core.ipynb #48f15173
+def atomic_write(path, write: Callable) -> Path:
+    "Call `write(tmp_path)` on a temporary file next to `path`, then rename it to `path`; return `path`."
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return path
+
+
+def write_json(path, obj) -> Path:
+    "Write `obj` as indented JSON to `path` atomically."
+    return atomic_write(path, lambda tmp: Path(tmp).write_text(json.dumps(obj, indent=2, sort_keys=True) + "\n"))
+
+
+def save_checkpoint(path, state: dict) -> Path:
+    "Save `state` with `torch.save` to `path` atomically."
+    return atomic_write(path, lambda tmp: torch.save(state, tmp))

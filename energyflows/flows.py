@@ -15,7 +15,8 @@ from .core import check_finite, check_positive, check_positive_int, train_loop
 from .toy2d import Toy2D
 
 # %% auto #0
-__all__ = ['FlowLayer', 'ActNorm', 'InvertibleLinear', 'AffineCoupling', 'mlp', 'Flow', 'vector_flow', 'fit_flow']
+__all__ = ['FlowLayer', 'ActNorm', 'InvertibleLinear', 'AffineCoupling', 'mlp', 'Flow', 'vector_flow', 'flow_mle_step',
+           'fit_flow']
 
 # %% ../nbs/03_flows.ipynb #a6b07033
 class FlowLayer(nn.Module):
@@ -197,6 +198,15 @@ def vector_flow(
     return Flow(layers, (dim,))
 
 # %% ../nbs/03_flows.ipynb #c95518e0
+def flow_mle_step(flow: Flow, optimizer: torch.optim.Optimizer, x: torch.Tensor) -> dict[str, float]:
+    "One maximum-likelihood step of `flow` on the batch `x` (no gradient flows into `x`); returns the loss."
+    loss = -flow.log_prob(x.detach()).mean()
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    return {"loss": loss.item()}
+
+
 def fit_flow(
     flow: Flow,  # the flow to train
     data: Toy2D | Callable[[int], torch.Tensor],  # a dataset, or a function n -> batch of n samples
@@ -214,11 +224,9 @@ def fit_flow(
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, check_positive_int(n_iters, "n_iters"))
 
     def step(i):
-        loss = -flow.log_prob(draw(batch_size).to(device)).mean()
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step(); schedule.step()
-        return {"loss": loss.item()}
+        logs = flow_mle_step(flow, optimizer, draw(batch_size).to(device))
+        schedule.step()
+        return logs
 
     history = train_loop(step, n_iters, desc="flow MLE", progress=progress)
     flow.eval()

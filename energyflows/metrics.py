@@ -24,7 +24,7 @@ def density_metrics(
 ) -> dict[str, float]:
     "Grid KL(p‖q̂) and TV(p, q̂) of a model density against the exact one, both normalised on `grid`."
     grid = grid or Grid()
-    p, q = grid.probabilities(data.log_prob), grid.probabilities(log_prob)
+    p, q = data.grid_probabilities(grid), grid.probabilities(log_prob)
     return {"kl_density": _kl(p, q), "tv": 0.5 * float((p - q).abs().sum())}
 
 
@@ -65,7 +65,7 @@ def sample_metrics(
 ) -> dict[str, float]:
     "Sample-KL(p‖q) and TV of the smoothed histogram, MMD² against exact samples, and the out-of-box fraction."
     n = check_positive_int(n, "n")
-    p = Grid(n=2 * n).probabilities(data.log_prob).reshape(n, 2, n, 2).sum((1, 3))
+    p = data.grid_probabilities(Grid(n=2 * n)).reshape(n, 2, n, 2).sum((1, 3))
     q, outside = smoothed_histogram(samples, n=n)
     exact = data.sample(mmd_points, seed=seed)
     return {"kl_samples": _kl(p, q), "tv": 0.5 * float((p - q).abs().sum()),

@@ -5,6 +5,8 @@
 # %% ../nbs/00_toy2d.ipynb #31ddf633
 from __future__ import annotations
 
+import functools
+
 import math
 from dataclasses import dataclass
 
@@ -37,6 +39,14 @@ class Toy2D:
     def log_prob(self, x: torch.Tensor) -> torch.Tensor:
         "Exact log-density at the points `x` of shape (N, 2); returns shape (N,)."
         return self._log_prob(check_points(x))
+
+    def grid_probabilities(self, grid: "Grid") -> torch.Tensor:
+        "Exact cell masses on `grid`, cached per dataset and grid size (the metrics ask for them often)."
+        cache = self.__dict__.setdefault("_grid_cache", {})
+        key = (grid.n, grid.box)
+        if key not in cache:
+            cache[key] = grid.probabilities(self.log_prob)
+        return cache[key]
 
     def _sample(self, n, generator): raise NotImplementedError
     def _log_prob(self, x): raise NotImplementedError
@@ -168,7 +178,13 @@ DATASETS = {
 
 def get_dataset(name: str) -> Toy2D:
     "The 2-D dataset called `name` (one of `DATASETS`)."
-    return DATASETS[check_choice(name, "name", DATASETS)]()
+    return _instance(check_choice(name, "name", DATASETS))
+
+
+@functools.lru_cache(maxsize=None)
+def _instance(name: str) -> Toy2D:
+    "One shared instance per dataset, so that its cached grid masses are reused."
+    return DATASETS[name]()
 
 # %% ../nbs/00_toy2d.ipynb #f23190c6
 @dataclass
