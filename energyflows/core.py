@@ -37,26 +37,25 @@ def check_nonnegative_int(value, name: str) -> int:
     return int(value)
 
 
-def check_positive(value, name: str) -> float:
-    "Return `value` as a `float` if it is a finite number > 0, else raise a `ValueError` naming `name`."
+def _check_number(value, name: str, rule: str, holds: Callable[[float], bool]) -> float:
+    "Return `value` as a finite `float` for which `holds` is true, else raise a `ValueError` naming `name` and `rule`."
     try:
         v = float(value)
     except (TypeError, ValueError):
-        raise ValueError(f"`{name}` must be a finite number > 0, got {value!r}") from None
-    if not math.isfinite(v) or v <= 0:
-        raise ValueError(f"`{name}` must be a finite number > 0, got {value!r}")
+        v = math.nan
+    if not math.isfinite(v) or not holds(v):
+        raise ValueError(f"`{name}` must be a finite number {rule}, got {value!r}")
     return v
+
+
+def check_positive(value, name: str) -> float:
+    "Return `value` as a `float` if it is a finite number > 0, else raise a `ValueError` naming `name`."
+    return _check_number(value, name, "> 0", lambda v: v > 0)
 
 
 def check_nonnegative(value, name: str) -> float:
     "Return `value` as a `float` if it is a finite number >= 0, else raise a `ValueError` naming `name`."
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"`{name}` must be a finite number >= 0, got {value!r}") from None
-    if not math.isfinite(v) or v < 0:
-        raise ValueError(f"`{name}` must be a finite number >= 0, got {value!r}")
-    return v
+    return _check_number(value, name, ">= 0", lambda v: v >= 0)
 
 
 def check_choice(value, name: str, choices: Iterable[str]):

@@ -12,7 +12,7 @@ from torch import nn
 
 from .core import check_positive, check_positive_int, check_points, train_loop
 from .langevin import LangevinResult, langevin
-from .toy2d import BOX, Toy2D
+from .toy2d import BOX, Toy2D, as_sampler
 
 # %% auto #0
 __all__ = ['MLPEnergy', 'ebm_loss', 'ebm_update', 'revise', 'uniform_box', 'short_run_sample', 'train_short_run']
@@ -111,7 +111,7 @@ def train_short_run(
 ) -> dict[str, list[float]]:
     "Train `ebm` by short-run MLE (Nijkamp et al. 2019); return the history of loss, scores and sample range."
     batch_size = check_positive_int(batch_size, "batch_size")
-    draw = data.sample if isinstance(data, Toy2D) else data
+    draw = as_sampler(data)
     device = next(ebm.parameters()).device
     optimizer = torch.optim.Adam(ebm.parameters(), lr=check_positive(lr, "lr"))
     generator = torch.Generator(device=device).manual_seed(seed)

@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from .core import check_finite, check_positive, check_positive_int, train_loop
-from .toy2d import Toy2D
+from .toy2d import Toy2D, as_sampler
 
 # %% auto #0
 __all__ = ['FlowLayer', 'ActNorm', 'InvertibleLinear', 'AffineCoupling', 'mlp', 'Flow', 'vector_flow', 'flow_mle_step',
@@ -217,7 +217,7 @@ def fit_flow(
 ) -> dict[str, list[float]]:
     "Train `flow` by maximum likelihood on fresh batches from `data`; return the loss history."
     batch_size = check_positive_int(batch_size, "batch_size")
-    draw = data.sample if isinstance(data, Toy2D) else data
+    draw = as_sampler(data)
     device = next(flow.parameters()).device
     flow.train()
     optimizer = torch.optim.Adam(flow.parameters(), lr=check_positive(lr, "lr"))

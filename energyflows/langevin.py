@@ -88,14 +88,15 @@ def langevin(
     if not x_init.is_floating_point() or x_init.ndim == 0:
         raise ValueError(f"`x_init` must be a floating-point tensor with a batch dimension, got {x_init.dtype} of shape {tuple(x_init.shape)}")
     x = check_finite(x_init.detach(), "x_init").clone()
-    records, steps, log_probs, grad_norms = [], [], [], []
+    records, steps = [], []
+    # diagnostics go into buffers allocated once: a new small tensor per step would fragment the CPU heap
+    log_probs, grad_norms = (torch.empty(n_steps, device=x.device, dtype=x.dtype) for _ in range(2))
     for t in range(n_steps):
         if record_every and t % record_every == 0:
             records.append(x.clone()); steps.append(t)
         sigma = _noise_at(noise_scale, t)
-        grad, mean_log_prob = _gradient(log_prob, x, score)
-        log_probs.append(mean_log_prob)
-        grad_norms.append(grad.flatten(1).norm(dim=1).mean())
+        grad, log_probs[t] = _gradient(log_prob, x, score)
+        grad_norms[t] = grad.flatten(1).norm(dim=1).mean()
         x = x + (step_size**2 / 2) * grad
         if sigma > 0:
             x = x + (step_size * sigma) * torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
@@ -104,7 +105,7 @@ def langevin(
     if record_every:
         records.append(x.clone()); steps.append(n_steps)
     result = LangevinResult(x, torch.stack(records) if records else None, steps,
-                            torch.stack(log_probs) if log_probs else None, torch.stack(grad_norms) if grad_norms else None)
+                            log_probs if n_steps else None, grad_norms if n_steps else None)
     _check_result(result)
     return result
 

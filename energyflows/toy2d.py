@@ -9,6 +9,7 @@ import functools
 
 import math
 from dataclasses import dataclass
+from typing import Callable
 
 import torch
 
@@ -16,7 +17,7 @@ from .core import check_choice, check_points, check_positive, check_positive_int
 
 # %% auto #0
 __all__ = ['BOX', 'DATASETS', 'Toy2D', 'GaussianMixture2D', 'eight_gaussians', 'Checkerboard', 'NoisyCurve', 'Spiral', 'Rings',
-           'TwoMoons', 'Pinwheel', 'get_dataset', 'Grid']
+           'TwoMoons', 'Pinwheel', 'get_dataset', 'as_sampler', 'Grid']
 
 # %% ../nbs/00_toy2d.ipynb #3dc3117c
 BOX = 4.0  # every dataset lives in [-BOX, BOX]^2
@@ -185,6 +186,11 @@ def get_dataset(name: str) -> Toy2D:
 def _instance(name: str) -> Toy2D:
     "One shared instance per dataset, so that its cached grid masses are reused."
     return DATASETS[name]()
+
+
+def as_sampler(data: Toy2D | Callable[[int], torch.Tensor]) -> Callable[[int], torch.Tensor]:
+    "A function n -> batch of n points: `data.sample` for a dataset, `data` itself for a function (the trainers take both)."
+    return data.sample if isinstance(data, Toy2D) else data
 
 # %% ../nbs/00_toy2d.ipynb #f23190c6
 @dataclass
