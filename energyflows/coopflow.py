@@ -10,16 +10,19 @@ import dataclasses
 import json
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Callable
 
 import torch
 from torch import nn
+from tqdm.auto import tqdm
 
-from .core import (check_choice, check_nonnegative_int, check_positive, check_positive_int, save_checkpoint,
+from .core import (check_choice, check_nonnegative_int, check_positive, check_positive_int, in_test, save_checkpoint,
                               seed_everything, train_loop, write_json)
-from .ebm import MLPEnergy, ebm_update, revise
+from .ebm import MLPEnergy, ebm_update, revise, short_run_sample, train_short_run
 from .flows import Flow, fit_flow, flow_mle_step, vector_flow
 from .langevin import LangevinResult, NonFiniteError, noise_decay
 from .metrics import density_metrics, sample_metrics
@@ -287,7 +290,6 @@ def study_run(
     out: Path | None = None,  # run folder for the CoopFlow methods (None: a temporary one)
 ) -> dict:
     "Train `method` with the networks and settings of `config`; return its metrics, seconds and settings."
-    from energyflows.ebm import short_run_sample, train_short_run
     check_choice(method, "method", METHODS)
     data, start = get_dataset(config.data), time.time()
     model, row = build_coopflow(config), {"method": method, "data": config.data, "seed": config.seed,
@@ -326,10 +328,6 @@ def run_study(
     progress: bool | None = None,  # show a progress bar (default: not under nbdev_test)
 ) -> list[dict]:
     "Run each (method, config[, out]) of `runs` on `workers` processes; return their rows in order."
-    from concurrent.futures import ProcessPoolExecutor
-    from multiprocessing import get_context
-    from tqdm.auto import tqdm
-    from energyflows.core import in_test
     from energyflows import coopflow  # workers import the module, also when this runs inside the notebook
     with ProcessPoolExecutor(check_positive_int(workers, "workers"), mp_context=get_context("spawn")) as pool:
         rows = pool.map(coopflow._one_thread_run, [(r[0], dataclasses.asdict(r[1]), r[2] if len(r) > 2 else None) for r in runs])

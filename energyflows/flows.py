@@ -84,14 +84,15 @@ class InvertibleLinear(FlowLayer):
         upper = self.upper * self.lower_mask.T + torch.diag(self.sign * self.log_s.exp())
         return self.perm @ lower @ upper
 
-    def _apply(self, matrix, x):
+    def _mix(self, matrix, x):
+        "Apply the channel-mixing `matrix` along dimension 1 of `x` (named so as not to shadow `nn.Module._apply`)."
         return torch.einsum("ij,bj...->bi...", matrix, x)
 
     def forward(self, x):
-        return self._apply(self.weight(), x), self.log_s.sum().expand(len(x)) * _per_position(x)
+        return self._mix(self.weight(), x), self.log_s.sum().expand(len(x)) * _per_position(x)
 
     def inverse(self, y):
-        return self._apply(torch.linalg.inv(self.weight()), y), -self.log_s.sum().expand(len(y)) * _per_position(y)
+        return self._mix(torch.linalg.inv(self.weight()), y), -self.log_s.sum().expand(len(y)) * _per_position(y)
 
 # %% ../nbs/03_flows.ipynb #90106107
 class AffineCoupling(FlowLayer):
