@@ -15,6 +15,7 @@ from .core import check_positive, check_positive_int
 from .flows import ActNorm, Flow
 from .metrics import smoothed_histogram
 from .toy2d import Grid, Toy2D
+from . import viz  # noqa: F401  (in notebooks: plotly loads plotly.js from the CDN, see chapter 05)
 
 # %% auto #0
 __all__ = ['FAMILY_STYLE', 'MomentEnergy', 'gaussian_moments', 'ebm_moments', 'sample_moments', 'fit_mle', 'axis_aligned_flow',
@@ -192,7 +193,14 @@ def geometry_panel(ax, run: dict, data_moments: torch.Tensor, mle: MomentEnergy,
         ax.plot(xy[:, 0], xy[:, 1], ".-", color=color, lw=0.8, ms=3, alpha=0.7, label=label)
         ax.plot(xy[-1, 0], xy[-1, 1], "o", color=color, ms=10, mec="k")
     ax.plot(omega[0], omega[1], "*", color="k", ms=18, label="Ω (data) = MLE")
-    ax.set(xlabel="Var[x1]", ylabel="Cov[x1, x2]", title=title)
+    # frame the flow, π, Ω and the final p_θ; earlier, nearly improper p_θ (huge variance) may fall outside
+    final_ebm = moment_coordinates(run["ebm"][-1:])
+    seen = torch.cat([moment_coordinates(run["flow"]), moment_coordinates(run["pi"]), omega[None],
+                      final_ebm[~final_ebm.isnan().any(1)]])
+    low, high = seen.min(0).values, seen.max(0).values
+    pad = 0.25 * (high - low) + 0.1
+    ax.set(xlim=(low[0] - pad[0], high[0] + pad[0]), ylim=(low[1] - pad[1], high[1] + pad[1]),
+           xlabel="Var[x1]", ylabel="Cov[x1, x2]", title=title)
     return ax
 
 
