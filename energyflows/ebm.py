@@ -15,7 +15,7 @@ from .langevin import LangevinResult, langevin
 from .toy2d import BOX, Toy2D, as_sampler
 
 # %% auto #0
-__all__ = ['MLPEnergy', 'ebm_loss', 'ebm_update', 'revise', 'uniform_box', 'short_run_sample', 'train_short_run']
+__all__ = ['MLPEnergy', 'ConvEnergy', 'ebm_loss', 'ebm_update', 'revise', 'uniform_box', 'short_run_sample', 'train_short_run']
 
 # %% ../nbs/02_ebm.ipynb #f3f2faad
 class MLPEnergy(nn.Module):
@@ -38,6 +38,33 @@ class MLPEnergy(nn.Module):
         if x.ndim != 2 or x.shape[1] != self.dim:
             raise ValueError(f"`x` must have shape (B, {self.dim}), got {tuple(x.shape)}")
         return self.net(x).squeeze(-1)
+
+# %% ../nbs/02_ebm.ipynb #1c6f7c4b
+class ConvEnergy(nn.Module):
+    "f_θ for images (B, C, H, H) → (B,): the short-run ConvNet of Nijkamp et al. (2019), strided convolutions down to 4×4."
+    def __init__(self,
+                 channels: int = 3,  # image channels C
+                 width: int = 64,  # channels of the first layer (doubled at each halving)
+                 image_size: int = 32,  # H = W: 4·2^k for k >= 1
+                 slope: float = 0.2,  # leaky-ReLU slope
+                ):
+        super().__init__()
+        self.shape = (check_positive_int(channels, "channels"), check_positive_int(image_size, "image_size"), image_size)
+        halvings = (image_size // 4).bit_length() - 1
+        if image_size < 8 or image_size != 4 * 2**halvings:
+            raise ValueError(f"`image_size` must be 4·2^k with k >= 1 (8, 16, 32, 64, ...), got {image_size!r}")
+        act = lambda: nn.LeakyReLU(check_positive(slope, "slope"))
+        width = check_positive_int(width, "width")
+        layers = [nn.Conv2d(channels, width, 3, 1, 1), act()]
+        for k in range(halvings):
+            layers += [nn.Conv2d(width * 2**k, width * 2 ** (k + 1), 4, 2, 1), act()]
+        self.net = nn.Sequential(*layers, nn.Conv2d(width * 2**halvings, 1, 4, 1, 0))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        "f_θ(x) for images `x` of shape (B, C, H, H); returns shape (B,)."
+        if x.ndim != 4 or tuple(x.shape[1:]) != self.shape:
+            raise ValueError(f"`x` must have shape (B, {', '.join(map(str, self.shape))}), got {tuple(x.shape)}")
+        return self.net(x).flatten()
 
 # %% ../nbs/02_ebm.ipynb #c66dbfa5
 def ebm_loss(ebm: nn.Module, x_data: torch.Tensor, x_revised: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:

@@ -85,7 +85,12 @@ def docs_preprocessing(results: dict[str, bool]):
         "q._ensure_quarto = lambda: None  # the installer downloads Quarto; rendering is `make docs`\n"
         "q.nbdev_proc_nbs.__wrapped__(n_workers=2)\n"
     )
-    proc = run([sys.executable, "-c", code])
+    try:
+        proc = run([sys.executable, "-c", code], timeout=900)
+    except subprocess.TimeoutExpired:  # a worker that dies leaves nbdev's pool waiting forever
+        print("FAILED: the docs preprocessing did not finish in 15 minutes (run it with n_workers=0 to see the error)")
+        results["docs preprocessing (nbdev_proc_nbs)"] = False
+        return
     proc_dir = ROOT / "_proc"
     pages = re.findall(r"^\s*-\s+(?:href:\s*)?(\S+\.ipynb)\s*$", (ROOT / "_quarto.yml").read_text(), flags=re.M)
     missing = [p for p in pages if not (proc_dir / p).exists()]
