@@ -30,7 +30,10 @@ def _field_help(cls) -> dict[str, str]:
     helps = {}
     for base in reversed(cls.__mro__):
         if dataclasses.is_dataclass(base):
-            helps.update(pattern.findall(inspect.getsource(base)))
+            try:
+                helps.update(pattern.findall(inspect.getsource(base)))
+            except (OSError, TypeError):  # defined where no source is kept (e.g. a notebook cell run with exec)
+                pass
     return helps
 
 
@@ -70,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     coop.add_argument("--out", type=Path, required=True, help="run folder")
     coop.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint.pt")
     add_config_options(coop, CoopFlowConfig)
-    for name, cls in loop.METHODS.items():
+    for name, cls in loop.load_methods().items():
         _add_image_method(methods, name, cls)
     sample = commands.add_parser("sample", help="draw samples of a trained run into a picture (and a tensor file)")
     sample.add_argument("run", type=Path, help="run folder written by `energyflows train`")
@@ -85,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--fid-weights", default=None, help="path of the FID Inception weights (pt_inception-2015-12-05-6726825d.pth) for machines without network")
     evaluate.add_argument("--device", default=None, help="device (default: the run's)")
     bench = commands.add_parser("bench", help="images/s of Langevin, training and sampling against a plain reference loop")
-    bench.add_argument("method", choices=sorted(loop.METHODS), help="the method to measure")
+    bench.add_argument("method", choices=sorted(loop.load_methods()), help="the method to measure")
     bench.add_argument("--preset", default="tiny", help="whose sizes to measure (default: tiny)")
     bench.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE", help="settings on top of the preset")
     bench.add_argument("--repeats", type=int, default=3, help="timed calls per measurement (default: 3)")

@@ -15,7 +15,8 @@ from .langevin import LangevinResult, langevin
 from .toy2d import BOX, Toy2D, as_sampler
 
 # %% auto #0
-__all__ = ['MLPEnergy', 'ConvEnergy', 'ebm_loss', 'ebm_update', 'revise', 'uniform_box', 'short_run_sample', 'train_short_run']
+__all__ = ['MLPEnergy', 'ConvEnergy', 'ResBlock', 'ResNetEnergy', 'ebm_loss', 'ebm_update', 'revise', 'uniform_box',
+           'short_run_sample', 'train_short_run']
 
 # %% ../nbs/02_ebm.ipynb #f3f2faad
 class MLPEnergy(nn.Module):
@@ -65,6 +66,44 @@ class ConvEnergy(nn.Module):
         if x.ndim != 4 or tuple(x.shape[1:]) != self.shape:
             raise ValueError(f"`x` must have shape (B, {', '.join(map(str, self.shape))}), got {tuple(x.shape)}")
         return self.net(x).flatten()
+
+# %% ../nbs/02_ebm.ipynb #2128f162
+class ResBlock(nn.Module):
+    "Two 3×3 convolutions with Swish plus a 1×1 shortcut, then 2×2 average pooling."
+    def __init__(self, in_channels: int, out_channels: int):
+        super().__init__()
+        self.body = nn.Sequential(nn.Conv2d(in_channels, out_channels, 3, 1, 1), nn.SiLU(),
+                                  nn.Conv2d(out_channels, out_channels, 3, 1, 1), nn.SiLU())
+        self.shortcut = nn.Conv2d(in_channels, out_channels, 1)
+        self.pool = nn.AvgPool2d(2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.pool(self.body(x) + self.shortcut(x))
+
+
+class ResNetEnergy(nn.Module):
+    "f_θ of CoopFlow on images (its Table 2): conv, three residual blocks with pooling, a stride-4 conv, Swish, a sum."
+    def __init__(self,
+                 channels: int = 3,  # image channels C
+                 width: int = 128,  # channels of the first convolution (the blocks have 2×, 4×, 8×; the paper: 128)
+                 image_size: int = 32,  # H = W, divisible by 8
+                 out_channels: int = 100,  # channels of the last convolution, summed into f_θ(x)
+                ):
+        super().__init__()
+        width = check_positive_int(width, "width")
+        if check_positive_int(image_size, "image_size") % 8:
+            raise ValueError(f"`image_size` must be divisible by 8, got {image_size!r}")
+        self.shape = (check_positive_int(channels, "channels"), image_size, image_size)
+        self.net = nn.Sequential(
+            nn.Conv2d(channels, width, 3, 1, 1), nn.SiLU(),
+            ResBlock(width, 2 * width), ResBlock(2 * width, 4 * width), ResBlock(4 * width, 8 * width),
+            nn.Conv2d(8 * width, check_positive_int(out_channels, "out_channels"), 3, 4, 1), nn.SiLU())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        "f_θ(x) for images `x` of shape (B, C, H, H); returns shape (B,)."
+        if x.ndim != 4 or tuple(x.shape[1:]) != self.shape:
+            raise ValueError(f"`x` must have shape (B, {', '.join(map(str, self.shape))}), got {tuple(x.shape)}")
+        return self.net(x).flatten(1).sum(1)
 
 # %% ../nbs/02_ebm.ipynb #c66dbfa5
 def ebm_loss(ebm: nn.Module, x_data: torch.Tensor, x_revised: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:

@@ -114,3 +114,17 @@ def test_bench_prints_ratios_against_the_reference(tmp_path):
     rows = json.loads((tmp_path / "bench.json").read_text())
     assert [r["setting"] for r in rows] == ["reference", "project fp32"] and rows[0]["train_iteration_ratio"] == 1.0
     assert "(1.00×)" in proc.stdout
+
+
+def test_coopflow_on_images_trains_and_samples_from_the_command_line(tmp_path):
+    out = tmp_path / "coop"
+    proc = run("train", "coopflow", "--preset", "tiny", "--out", out)
+    assert proc.returncode == 0, proc.stderr
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["method"] == "coopflow" and metrics["iterations"] == 12 and metrics["bad_iterations"] == 0
+    assert set(torch.load(out / "checkpoint.pt", weights_only=False)["models"]) == {"ebm", "flow"}
+    sampled = run("sample", out, "--n", "4", "--tensor", out / "s.pt")
+    assert sampled.returncode == 0, sampled.stderr
+    images = torch.load(out / "s.pt")
+    assert images.shape == (4, 3, 16, 16) and images.abs().max() <= 1
+    assert "n_steps = 30: Langevin steps T that revise the flow's proposals" in run("train", "coopflow", "--help").stdout
