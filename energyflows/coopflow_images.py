@@ -13,16 +13,13 @@ from torch import nn
 from .core import check_choice, check_positive, check_positive_int
 from .ebm import ResNetEnergy, revise
 from .flows import image_flow
-from .langevin import noise_decay
+from .coopflow import NOISE_MODES, CoopFlowConfig
 from .train import Method, StepContext, TrainConfig, unwrap, register
 
 # %% auto #0
-__all__ = ['NOISE_MODES', 'ImageCoopFlowConfig', 'ImageCoopFlow']
+__all__ = ['ImageCoopFlowConfig', 'ImageCoopFlow']
 
 # %% ../nbs/22_coopflow_images.ipynb #d0869083
-NOISE_MODES = ("off", "on", "decay")
-
-
 @dataclass
 class ImageCoopFlowConfig(TrainConfig):
     "CoopFlow on images: the loop's settings (its `lr` is the EBM's) plus the two networks and the revision."
@@ -33,7 +30,7 @@ class ImageCoopFlowConfig(TrainConfig):
     n_steps: int = 30  # Langevin steps T that revise the flow's proposals
     step_size: float = 0.03  # Langevin step size s in training
     test_step_size: float = 0.04  # Langevin step size when sampling (the paper: 0.04 on CIFAR-10)
-    noise: str = "off"  # Langevin noise: "off" (the paper's images), "on", or "decay" ((1 - i/n_iters)^20)
+    noise: str = "off"  # Langevin noise: "off" (the paper's images), "on", or "decay" ((1 - i/n_iters)^20); sampling uses the last iteration's
     flow_lr: float = 1e-4  # Adam learning rate of the flow
     ebm_beta1: float = 0.5  # Adam β₁ of the EBM (the paper: 0.5)
     ebm_beta2: float = 0.5  # Adam β₂ of the EBM (the paper: 0.5)
@@ -50,11 +47,7 @@ class ImageCoopFlowConfig(TrainConfig):
                 raise ValueError(f"`{name}` must lie in [0, 1), got {getattr(self, name)!r}")
         return self
 
-    def noise_scale(self, iteration: int) -> float:
-        "The Langevin noise scale of training iteration `iteration` (sampling uses the last one)."
-        if self.noise == "decay":
-            return noise_decay(min(iteration, self.n_iters), self.n_iters)
-        return 1.0 if self.noise == "on" else 0.0
+    noise_scale = CoopFlowConfig.noise_scale  # the 2-D schedule of chapter 10 (it reads `noise` and `n_iters`)
 
 # %% ../nbs/22_coopflow_images.ipynb #ca3cc36b
 @register

@@ -27,7 +27,9 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .core import check_choice, check_nonnegative, check_nonnegative_int, check_positive, check_positive_int, in_test, save_checkpoint, write_json
+from .data import dequantize, random_flip, to_unit_range
 from .ebm import ConvEnergy, revise
+from .langevin import NonFiniteError
 
 # %% auto #0
 __all__ = ['PRECISIONS', 'METHODS', 'METHOD_MODULES', 'TrainConfig', 'parse_value', 'resolve_config', 'register', 'load_methods',
@@ -283,7 +285,6 @@ class StepContext:
 # %% ../nbs/21_train.ipynb #92c5b030
 def prepare_batch(images: torch.Tensor, config: TrainConfig, ctx: StepContext) -> torch.Tensor:
     "uint8 images of the whole global batch → this process's slice as float in [-1, 1], dequantized and flipped."
-    from energyflows.data import dequantize, random_flip, to_unit_range
     x = images.to(ctx.device, non_blocking=True)
     x = dequantize(x, ctx.shared) if config.dequantize else to_unit_range(x)
     if config.flip:
@@ -369,8 +370,8 @@ class Trainer:
                 ):
         self.method, self.config, self.out = method, method.config, Path(out)
         self.progress = (not in_test()) if progress is None else progress
-        self.device_kind = "cuda" if self.config.device.startswith("cuda") or (self.config.device == "auto" and torch.cuda.is_available()) else "cpu"
-        self.parallel = init_distributed(self.device_kind)
+        cuda = self.config.device.startswith("cuda") or (self.config.device == "auto" and torch.cuda.is_available())
+        self.parallel = init_distributed("cuda" if cuda else "cpu")
         self.device = pick_device(self.config.device, self.parallel)
         self._seed_everything()
         self.data = self._load_data() if shape is None else None
@@ -378,7 +379,6 @@ class Trainer:
         self.order = BatchOrder(len(self.data), self.config.batch_size, self.config.seed, self.parallel) if shape is None else None
         self.models = {name: m.to(self.device) for name, m in method.build(self.shape).items()}
         if self.data is not None:  # the same first global batch on every process, without random dequantization
-            from energyflows.data import to_unit_range
             method.initialize(self.models, to_unit_range(self.data[self.order.global_indices(0).to(self.data.device)]).to(self.device))
         if self.config.channels_last:
             self.models = {name: m.to(memory_format=torch.channels_last) for name, m in self.models.items()}
@@ -444,7 +444,6 @@ class Trainer:
 
     def step(self) -> dict[str, float]:
         "Run one training iteration; return the numbers to log (empty when the iteration was bad)."
-        from energyflows.langevin import NonFiniteError
         ctx = self.context(self.iteration)
         indices = self.order.global_indices(self.iteration)
         batch = prepare_batch(self.data[indices.to(self.data.device)], self.config, ctx)
