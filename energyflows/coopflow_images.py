@@ -5,101 +5,360 @@
 # %% ../nbs/22_coopflow_images.ipynb #b1bb8729
 from __future__ import annotations
 
+import math
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 
-from .core import check_choice, check_positive, check_positive_int
+from .core import check_choice, check_nonnegative_int, check_positive, check_positive_int, train_loop
+from .data import quantize
 from .ebm import ResNetEnergy, revise
-from .flows import image_flow
+from .flows import Flow, flow_pp, image_flow
+from .langevin import langevin
 from .coopflow import NOISE_MODES, CoopFlowConfig
-from .train import Method, StepContext, TrainConfig, unwrap, register
+from .train import Method, StepContext, TrainConfig, reference_iteration, reference_langevin, register, unwrap
 
 # %% auto #0
-__all__ = ['ImageCoopFlowConfig', 'ImageCoopFlow']
+__all__ = ['MODES', 'FLOWS', 'TRAIN_SIZES', 'PAPER_DATA', 'EPOCHS', 'FLOWPP_SIZES', 'OFFLINE', 'OFFLINE_PRESETS', 'TINY',
+           'ImageCoopFlowConfig', 'epochs_to_iters', 'paper_presets', 'ConvGenerator', 'build_flow', 'evaluating',
+           'ImageCoopFlow', 'Reconstruction', 'reconstruct', 'interpolate']
 
 # %% ../nbs/22_coopflow_images.ipynb #d0869083
+MODES = ("coopflow", "flow", "langevin", "coopnets")
+FLOWS = ("glow", "flowpp")
+
+
 @dataclass
 class ImageCoopFlowConfig(TrainConfig):
-    "CoopFlow on images: the loop's settings (its `lr` is the EBM's) plus the two networks and the revision."
+    "CoopFlow on images: the loop's settings (its `lr` is the EBM's) plus the networks, the phases and the revision."
+    mode: str = "coopflow"  # "coopflow"; the ablations: "flow" (the flow alone, MLE on data), "langevin" (chains from noise toward the EBM alone), "coopnets" (a generator in place of the flow)
+    flow: str = "glow"  # "flowpp" (Flow++, the paper's) or "glow" (chapter 03's `image_flow`, cheaper)
     ebm_width: int = 128  # channels of the ResNet EBM's first convolution (the paper: 128)
-    flow_levels: int = 2  # squeezes of the flow, each followed by `flow_blocks` coupling blocks
-    flow_blocks: int = 8  # coupling blocks per level
-    flow_hidden: int = 512  # channels of the flow's conditioners (Glow: 512)
-    n_steps: int = 30  # Langevin steps T that revise the flow's proposals
+    flow_levels: int = 2  # squeezes of the flow (flowpp: 1 on 32×32, four checkerboard couplings before it, two channel and three checkerboard after each)
+    flow_blocks: int = 8  # glow: coupling blocks per level; flowpp: conv-attention blocks per conditioner (the paper: 10)
+    flow_hidden: int = 512  # channels of the flow's conditioners (Glow: 512; Flow++ on CIFAR-10: 96)
+    flow_components: int = 32  # flowpp: logistic-mixture components per coupling (the paper: 32)
+    flow_dropout: float = 0.2  # flowpp: dropout in the conditioners (the paper: 0.2)
+    flow_attention: bool = True  # flowpp: gated self-attention in the conditioners
+    generator_latent: int = 100  # coopnets: size of the generator's latent vector
+    generator_width: int = 64  # coopnets: channels of the generator's last transposed convolution
+    generator_sigma: float = 0.3  # coopnets: σ of the generator's Gaussian observation noise
+    infer_steps: int = 15  # coopnets: Langevin steps of the generator's latent inference from its own z
+    infer_step_size: float = 0.1  # coopnets: their step size
+    n_steps: int = 30  # Langevin steps T that revise the proposals
     step_size: float = 0.03  # Langevin step size s in training
     test_step_size: float = 0.04  # Langevin step size when sampling (the paper: 0.04 on CIFAR-10)
     noise: str = "off"  # Langevin noise: "off" (the paper's images), "on", or "decay" ((1 - i/n_iters)^20); sampling uses the last iteration's
-    flow_lr: float = 1e-4  # Adam learning rate of the flow
+    flow_lr: float = 1e-4  # Adam learning rate of the flow (and of the coopnets generator)
     ebm_beta1: float = 0.5  # Adam β₁ of the EBM (the paper: 0.5)
     ebm_beta2: float = 0.5  # Adam β₂ of the EBM (the paper: 0.5)
+    pretrain_iters: int = 0  # CoopFlow(Pre): the first iterations train the flow alone by MLE on data
+    ebm_warmup_iters: int = 0  # CoopFlow(Pre): then the EBM learns from the frozen flow's revised proposals
 
     def validate(self):
         super().validate()
-        for name in ("ebm_width", "flow_levels", "flow_blocks", "flow_hidden", "n_steps"):
+        check_choice(self.mode, "mode", MODES)
+        check_choice(self.flow, "flow", FLOWS)
+        for name in ("ebm_width", "flow_levels", "flow_blocks", "flow_hidden", "flow_components", "n_steps",
+                     "generator_latent", "generator_width"):
             check_positive_int(getattr(self, name), name)
-        for name in ("step_size", "test_step_size", "flow_lr"):
+        for name in ("infer_steps", "pretrain_iters", "ebm_warmup_iters"):
+            check_nonnegative_int(getattr(self, name), name)
+        for name in ("step_size", "test_step_size", "flow_lr", "generator_sigma", "infer_step_size"):
             check_positive(getattr(self, name), name)
         check_choice(self.noise, "noise", NOISE_MODES)
-        for name in ("ebm_beta1", "ebm_beta2"):
+        for name in ("ebm_beta1", "ebm_beta2", "flow_dropout"):
             if not 0 <= getattr(self, name) < 1:
                 raise ValueError(f"`{name}` must lie in [0, 1), got {getattr(self, name)!r}")
+        if self.pretrain_iters and self.mode not in ("coopflow", "flow"):
+            raise ValueError(f"`pretrain_iters` pretrains the flow, and mode {self.mode!r} has none; set it to 0")
         return self
 
     noise_scale = CoopFlowConfig.noise_scale  # the 2-D schedule of chapter 10 (it reads `noise` and `n_iters`)
 
+    def phase(self, iteration: int) -> str:
+        "What iteration `iteration` trains: 'pretrain' (the flow on data), 'warmup' (the EBM, flow frozen) or 'joint'."
+        if self.mode == "flow" or iteration < self.pretrain_iters:
+            return "pretrain"
+        return "warmup" if iteration < self.pretrain_iters + self.ebm_warmup_iters else "joint"
+
+# %% ../nbs/22_coopflow_images.ipynb #2b418f21
+TRAIN_SIZES = {"cifar10": 50_000, "svhn": 73_257, "celeba32": 162_770, "fashion-mnist": 60_000}
+PAPER_DATA = {  # the paper's Table 3: batch, flips, the test step at T=30, the (train, test) steps at T=200, Pre's epochs (flow, warm-up, CoopFlow)
+    "cifar10": dict(batch_size=28, flip=True, test30=0.04, t200=(0.01, 0.012), pre=(300, 25, 75)),
+    "svhn": dict(batch_size=32, flip=False, test30=0.035, t200=(0.011, 0.0125), pre=(200, 10, 90)),
+    "celeba32": dict(batch_size=28, flip=False, test30=0.035, t200=(0.011, 0.013), pre=(80, 10, 90)),
+}
+EPOCHS = 100  # epochs of CoopFlow(T=30) and (T=200) from scratch: not in the table, our choice
+FLOWPP_SIZES = dict(flow="flowpp", flow_levels=1, flow_blocks=10, flow_hidden=96, flow_components=32, flow_dropout=0.2)
+
+
+def epochs_to_iters(epochs: float, dataset: str, batch_size: int) -> int:
+    "Iterations of `epochs` passes over the training split of `dataset` (the paper counts epochs, the loop iterations)."
+    check_choice(dataset, "dataset", TRAIN_SIZES)
+    return math.ceil(epochs * TRAIN_SIZES[dataset] / check_positive_int(batch_size, "batch_size"))
+
+
+def paper_presets() -> dict[str, dict]:
+    "The paper's presets for CIFAR-10, SVHN and CelebA (T=30, T=200, Pre, decayed noise) and the CIFAR-10 ablations."
+    presets = {}
+    for data, p in PAPER_DATA.items():
+        base = dict(dataset=data, batch_size=p["batch_size"], flip=p["flip"], lr=1e-4, flow_lr=1e-4, noise="off",
+                    n_iters=epochs_to_iters(EPOCHS, data, p["batch_size"]), sample_every=5000, checkpoint_every=5000,
+                    log_every=100, eval_samples=50_000, **FLOWPP_SIZES)
+        presets[f"{data}-t30"] = t30 = dict(base, n_steps=30, step_size=0.03, test_step_size=p["test30"])
+        presets[f"{data}-t200"] = dict(base, n_steps=200, step_size=p["t200"][0], test_step_size=p["t200"][1])
+        pre, warm, joint = (epochs_to_iters(e, data, p["batch_size"]) for e in p["pre"])
+        presets[f"{data}-pre"] = dict(t30, pretrain_iters=pre, ebm_warmup_iters=warm, n_iters=pre + warm + joint)
+        presets[f"{data}-decay"] = dict(t30, noise="decay")
+    t30 = presets["cifar10-t30"]
+    presets.update({"cifar10-flow": dict(t30, mode="flow"), "cifar10-langevin": dict(t30, mode="langevin", n_steps=100),
+                    "cifar10-coopnets": dict(t30, mode="coopnets")})
+    presets.update({f"cifar10-t{t}": dict(t30, n_steps=t) for t in (10, 20, 40, 50)})
+    presets.update({f"cifar10-s{s:g}": dict(t30, step_size=s, test_step_size=round(s * 4 / 3, 4)) for s in (0.01, 0.02, 0.04, 0.05)})
+    return {"paper": t30, **presets}
+
+
+OFFLINE = dict(dataset="fashion-mnist", flow="glow", ebm_width=8, flow_levels=2, flow_blocks=4, flow_hidden=32, batch_size=28,
+               n_steps=20, sample_every=100, checkpoint_every=100, log_every=10, eval_samples=2000)
+OFFLINE_PRESETS = {  # CPU-sized: the flow learns alone for 1,000 iterations, then 400 of CoopFlow (the first 50 EBM warm-up)
+    "offline": dict(OFFLINE, pretrain_iters=1000, ebm_warmup_iters=50, n_iters=1400),
+    "offline-scratch": dict(OFFLINE, n_iters=400),
+    "offline-flow": dict(OFFLINE, mode="flow", n_iters=1000),
+    "offline-langevin": dict(OFFLINE, mode="langevin", n_iters=400),
+    "offline-coopnets": dict(OFFLINE, mode="coopnets", generator_width=16, n_iters=400),
+}
+TINY = dict(dataset="synthetic", image_size=16, flow="flowpp", flow_levels=1, flow_blocks=1, flow_hidden=8, flow_components=4,
+            flow_dropout=0.0, ebm_width=4, generator_latent=8, generator_width=4, infer_steps=2, batch_size=8, n_iters=12,
+            pretrain_iters=2, ebm_warmup_iters=2, n_steps=3, log_every=2, sample_every=6, checkpoint_every=6, n_grid=8,
+            device="cpu")
+
 # %% ../nbs/22_coopflow_images.ipynb #ca3cc36b
+class ConvGenerator(nn.Module):
+    "x = g_β(z): a linear layer to 4×4, transposed convolutions doubling the size (LeakyReLU 0.2), a 3×3 conv and tanh."
+    def __init__(self,
+                 latent: int = 100,  # size of z
+                 shape: tuple[int, int, int] = (3, 32, 32),  # image shape (C, H, H) with H = 4·2^k
+                 width: int = 64,  # channels of the last transposed convolution (doubled per earlier layer)
+                ):
+        super().__init__()
+        c, h, w = shape
+        ups = round(math.log2(h / 4)) if h == w and h >= 8 else 0
+        if ups < 1 or h != 4 * 2**ups:
+            raise ValueError(f"`shape` must be square with size 4·2^k (8, 16, 32, 64, ...), got {tuple(shape)}")
+        self.latent_shape = (check_positive_int(latent, "latent"),)
+        widths = [check_positive_int(width, "width") * 2 ** (ups - k) for k in range(ups + 1)]
+        self.fc = nn.Sequential(nn.Linear(latent, widths[0] * 16), nn.LeakyReLU(0.2))
+        layers = [m for a, b in zip(widths, widths[1:]) for m in (nn.ConvTranspose2d(a, b, 4, 2, 1), nn.LeakyReLU(0.2))]
+        self.net = nn.Sequential(*layers, nn.Conv2d(widths[-1], c, 3, padding=1), nn.Tanh())
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        "Images in [-1, 1] for latents `z` (B, latent)."
+        return self.net(self.fc(z).view(len(z), -1, 4, 4))
+
+
+def build_flow(shape: tuple[int, int, int], config: ImageCoopFlowConfig) -> Flow:
+    "The flow a config asks for: Flow++ (with its variational dequantizer) or the Glow-style image flow."
+    c = config
+    if c.flow == "glow":
+        return image_flow(shape, c.flow_levels, c.flow_blocks, c.flow_hidden, seed=c.seed)
+    masks = (("checkerboard",) * 4,) + (("channel",) * 2 + ("checkerboard",) * 3,) * c.flow_levels  # Flow++'s CIFAR layout
+    return flow_pp(shape, masks, hidden=c.flow_hidden, n_blocks=c.flow_blocks, components=c.flow_components,
+                   dropout=c.flow_dropout, attention=c.flow_attention, seed=c.seed)
+
+
+@contextmanager
+def evaluating(module: nn.Module):
+    "Run a block with `module` in eval mode (no dropout, no ActNorm initialisation), then restore its mode."
+    was_training = module.training
+    module.eval()
+    try:
+        yield module
+    finally:
+        module.train(was_training)
+
+# %% ../nbs/22_coopflow_images.ipynb #976f5fcc
 @register
 class ImageCoopFlow(Method):
     "CoopFlow (Xie et al. 2022) on images: the flow proposes, Langevin toward the ResNet EBM revises, both learn."
     name = "coopflow"
     Config = ImageCoopFlowConfig
-    presets = {
-        "paper": dict(dataset="cifar10", flip=True, batch_size=28, n_iters=178_600, lr=1e-4, sample_every=5000,
-                      checkpoint_every=5000, eval_samples=50_000),
-        "offline": dict(dataset="fashion-mnist", ebm_width=8, flow_blocks=4, flow_hidden=32, batch_size=28,
-                        n_steps=20, n_iters=400, sample_every=100, checkpoint_every=100, log_every=10, eval_samples=2000),
-        "tiny": dict(dataset="synthetic", image_size=16, ebm_width=4, flow_levels=1, flow_blocks=2, flow_hidden=8,
-                     batch_size=8, n_iters=12, n_steps=3, log_every=3, sample_every=6, checkpoint_every=6, n_grid=8,
-                     device="cpu"),
-    }
+    presets = {**paper_presets(), **OFFLINE_PRESETS, "tiny": TINY}
 
     def build(self, shape):
-        c = self.config
-        return {"ebm": ResNetEnergy(shape[0], c.ebm_width, shape[1]),
-                "flow": image_flow(shape, c.flow_levels, c.flow_blocks, c.flow_hidden, seed=c.seed)}
+        c, models = self.config, {}
+        if c.mode != "flow":
+            models["ebm"] = ResNetEnergy(shape[0], c.ebm_width, shape[1])
+        if c.mode in ("coopflow", "flow"):
+            models["flow"] = build_flow(shape, c)
+            if getattr(models["flow"], "dequantizer", None) is not None:  # a network of its own: it learns on data only
+                models["dequantizer"], models["flow"].dequantizer = models["flow"].dequantizer, None
+        if c.mode == "coopnets":
+            models["generator"] = ConvGenerator(c.generator_latent, shape, c.generator_width)
+        return models
 
     def optimizers(self, models):
         c = self.config
-        return {"ebm": torch.optim.Adam(models["ebm"].parameters(), lr=c.lr, betas=(c.ebm_beta1, c.ebm_beta2)),
-                "flow": torch.optim.Adam(models["flow"].parameters(), lr=c.flow_lr, betas=(0.9, 0.999))}
+        settings = {"ebm": (c.lr, (c.ebm_beta1, c.ebm_beta2)), "flow": (c.flow_lr, (0.9, 0.999)),
+                    "dequantizer": (c.flow_lr, (0.9, 0.999)), "generator": (c.flow_lr, (0.5, 0.999))}
+        return {name: torch.optim.Adam(m.parameters(), lr=settings[name][0], betas=settings[name][1])
+                for name, m in models.items()}
 
     @torch.no_grad()
     def initialize(self, models, batch):
-        models["flow"].train()(batch)  # ActNorm's data-dependent initialisation
+        if "flow" in models:
+            models["flow"].train()(batch)  # ActNorm's data-dependent initialisation
 
-    def propose_and_revise(self, flow, ebm, n: int, step_size: float, noise_scale: float, ctx: StepContext):
-        "(x̂, x̃): `n` flow proposals and their Langevin revisions."
-        z = ctx.shared_randn(n * ctx.order.parallel.world, *flow.latent_shape)
-        with torch.no_grad():
-            x_init = flow.inverse(z)[0].clamp(-1, 1)
-        x_revised = revise(ebm, x_init, self.config.n_steps, step_size, noise_scale, clamp=(-1.0, 1.0),
-                           generator=ctx.generator, diagnostics=False).x
-        return x_init, x_revised
+    def propose(self, models: dict, n: int, ctx: StepContext) -> tuple[torch.Tensor, torch.Tensor | None]:
+        "x̂ and its latent z: `n` proposals of the flow or the generator, or uniform noise (mode 'langevin', no z)."
+        world = ctx.order.parallel.world
+        if self.config.mode == "langevin":
+            return ctx.shared_rand(n * world, *models["ebm"].shape) * 2 - 1, None
+        proposer = models["flow"] if "flow" in models else models["generator"]
+        z = ctx.shared_randn(n * world, *proposer.latent_shape)
+        with torch.no_grad(), evaluating(proposer):
+            x_init = proposer.inverse(z)[0] if "flow" in models else proposer(z)
+        return x_init.clamp(-1, 1), z
+
+    def revision(self, ebm: nn.Module, x_init: torch.Tensor, step_size: float, noise_scale: float, ctx: StepContext) -> torch.Tensor:
+        "x̃: the T-step Langevin revision of `x_init` toward the EBM."
+        return revise(ebm, x_init, self.config.n_steps, step_size, noise_scale, clamp=(-1.0, 1.0), generator=ctx.generator,
+                      diagnostics=False).x
+
+    def data_nll(self, nets: dict, batch: torch.Tensor, ctx: StepContext) -> torch.Tensor:
+        "−log-likelihood per dimension of the (uniformly dequantized) batch under the flow; with a dequantizer, its variational bound."
+        log_q = 0.0
+        if "dequantizer" in nets:  # the dequantizer's own forward (and DDP wrapper): u ~ q(u | k), then x = 2(k + u)/256 − 1
+            images = quantize(batch)
+            u, log_q = nets["dequantizer"](images, ctx.generator)
+            batch = (images.to(u.dtype) + u) / 128 - 1
+        z, log_det = nets["flow"](batch)
+        log_prob = unwrap(nets["flow"]).base_log_prob(z.float()) + log_det.float() - log_q
+        return -log_prob.mean() / batch[0].numel()
+
+    def generator_loss(self, net: nn.Module, x_revised: torch.Tensor, z: torch.Tensor, ctx: StepContext) -> torch.Tensor:
+        "CoopNets: infer the generator's latents of x̃ by Langevin from the z that proposed it, then regress x̃ on them."
+        c, generator = self.config, unwrap(net)
+        variance = c.generator_sigma**2
+
+        def log_posterior(latent):
+            return -(x_revised - generator(latent)).pow(2).flatten(1).sum(1) / (2 * variance) - 0.5 * latent.pow(2).sum(1)
+        z_inferred = langevin(log_posterior, z, c.infer_steps, c.infer_step_size, generator=ctx.generator, diagnostics=False).x
+        return (net(z_inferred) - x_revised).pow(2).mean() / (2 * variance)
 
     def losses(self, nets, batch, ctx):
-        flow = unwrap(nets["flow"])
-        x_init, x_revised = self.propose_and_revise(flow, unwrap(nets["ebm"]), len(batch), self.config.step_size,
-                                                    self.config.noise_scale(ctx.iteration), ctx)
+        c, phase = self.config, self.config.phase(ctx.iteration)
+        if phase == "pretrain":
+            nll = self.data_nll(nets, batch, ctx)
+            return {"flow": nll}, {"flow_data_nll_per_dim": nll.item(), "flow_data_bits_per_dim": nll.item() / math.log(2) + 7}
+        models = {name: unwrap(net) for name, net in nets.items()}
+        x_init, z = self.propose(models, len(batch), ctx)
+        x_revised = self.revision(models["ebm"], x_init, c.step_size, c.noise_scale(ctx.iteration), ctx)
         scores = nets["ebm"](torch.cat([batch, x_revised.to(batch.dtype)])).float()
         f_data, f_samples = scores[:len(batch)], scores[len(batch):]
-        z, log_det = nets["flow"](x_revised)
-        nll = -(flow.base_log_prob(z.float()) + log_det.float()).mean() / x_revised[0].numel()
-        logs = {"f_data": f_data.mean().item(), "f_samples": f_samples.mean().item(), "flow_nll_per_dim": nll.item(),
+        losses = {"ebm": f_samples.mean() - f_data.mean()}
+        logs = {"f_data": f_data.mean().item(), "f_samples": f_samples.mean().item(),
                 "revision_distance": (x_revised - x_init).flatten(1).norm(dim=1).mean().item()}
-        return {"ebm": f_samples.mean() - f_data.mean(), "flow": nll}, logs
+        if phase == "joint" and "flow" in nets:
+            z_revised, log_det = nets["flow"](x_revised)
+            losses["flow"] = -(models["flow"].base_log_prob(z_revised.float()) + log_det.float()).mean() / x_revised[0].numel()
+            logs["flow_nll_per_dim"] = losses["flow"].item()
+        if phase == "joint" and "generator" in nets:
+            losses["generator"] = self.generator_loss(nets["generator"], x_revised, z, ctx)
+            logs["generator_loss"] = losses["generator"].item()
+        return losses, logs
 
     def sample(self, models, n, ctx):
-        return self.propose_and_revise(models["flow"], models["ebm"], n, self.config.test_step_size,
-                                       self.config.noise_scale(self.config.n_iters), ctx)[1]
+        c = self.config
+        x_init, _ = self.propose(models, n, ctx)
+        return x_init if c.mode == "flow" else self.revision(models["ebm"], x_init, c.test_step_size, c.noise_scale(c.n_iters), ctx)
+
+    def reference(self, models, batch, n_sample):
+        c = self.config
+        if c.mode != "coopflow" or c.phase(0) != "joint":
+            raise ValueError("bench measures the joint CoopFlow iteration: use mode 'coopflow' and "
+                             "--set pretrain_iters=0 ebm_warmup_iters=0")
+        ebm, flow, noise = models["ebm"], models["flow"], c.noise_scale(0)
+        optimizers = [torch.optim.Adam(ebm.parameters(), lr=c.lr, betas=(c.ebm_beta1, c.ebm_beta2)),
+                      torch.optim.Adam(flow.parameters(), lr=c.flow_lr)]
+
+        @torch.no_grad()
+        def proposals(n):
+            with evaluating(flow):
+                return flow.inverse(torch.randn(n, *flow.latent_shape, device=batch.device))[0].clamp(-1, 1)
+        flow_nll = lambda x: -flow.log_prob(x).mean() / x[0].numel()
+        return {"langevin_step": lambda: reference_langevin(ebm, batch, 1, c.step_size, noise),
+                "train_iteration": lambda: reference_iteration(ebm, optimizers, batch, proposals(len(batch)), c, noise, flow_nll),
+                "sampling": lambda: reference_langevin(ebm, proposals(n_sample), c.n_steps, c.test_step_size, noise)}
+
+# %% ../nbs/22_coopflow_images.ipynb #b769794a
+@dataclass
+class Reconstruction:
+    "What `reconstruct` returns."
+    x_init: torch.Tensor  # the optimised initial images x̂
+    x_revised: torch.Tensor  # their noise-free revisions F_θ(x̂): the reconstructions (or the fills)
+    mse: list[float]  # per-pixel squared error on the observed pixels, before each iteration and after the last
+    trajectory: list[torch.Tensor]  # F_θ(x̂) every `record_every` iterations and after the last (empty when 0)
+
+
+def reconstruct(
+    ebm: nn.Module,  # the energy network f_θ
+    x_init: torch.Tensor,  # starting guesses x̂: flow proposals (CoopFlow) or uniform noise (a short-run EBM)
+    target: torch.Tensor,  # the images to reconstruct, same shape as `x_init`, in [-1, 1]
+    n_steps: int,  # Langevin steps T of the revision F_θ (its noise is off)
+    step_size: float,  # their step size
+    n_iters: int = 200,  # gradient steps on x̂
+    lr: float = 0.05,  # Adam's learning rate on x̂
+    mask: torch.Tensor | None = None,  # 1 where a pixel is observed (broadcastable to `target`); None: every pixel
+    record_every: int = 0,  # keep F_θ(x̂) every this many iterations (0: none)
+    progress: bool | None = None,  # progress bar (default: on, except under nbdev_test)
+) -> Reconstruction:
+    "Find x̂ whose T-step noise-free revision matches `target` on the observed pixels: Adam on the squared error, through the chain."
+    if x_init.shape != target.shape:
+        raise ValueError(f"`x_init` and `target` must have the same shape, got {tuple(x_init.shape)} and {tuple(target.shape)}")
+    mask = torch.ones_like(target) if mask is None else mask.to(target).expand_as(target)
+    observed = mask.flatten(1).sum(1).clamp(min=1)
+    x_hat = x_init.detach().clone().requires_grad_(True)
+    optimizer = torch.optim.Adam([x_hat], lr=check_positive(lr, "lr"))
+    trajectory = []
+
+    def revised_and_error():
+        x_revised = revise(ebm, x_hat, n_steps, step_size, 0.0, clamp=(-1.0, 1.0), diagnostics=False, differentiable=True).x
+        return x_revised, ((x_revised - target).pow(2) * mask).flatten(1).sum(1) / observed
+
+    def step(i):
+        x_revised, error = revised_and_error()
+        if record_every and i % record_every == 0:
+            trajectory.append(x_revised.detach().clone())
+        optimizer.zero_grad(set_to_none=True)
+        error.sum().backward()
+        optimizer.step()
+        with torch.no_grad():
+            x_hat.clamp_(-1, 1)
+        return {"mse": error.mean().item()}
+
+    history = train_loop(step, check_positive_int(n_iters, "n_iters"), desc="reconstruct", progress=progress)
+    x_revised, error = revised_and_error()
+    if record_every:
+        trajectory.append(x_revised.detach().clone())
+    return Reconstruction(x_hat.detach(), x_revised.detach(), history["mse"] + [error.mean().item()], trajectory)
+
+
+@torch.no_grad()
+def interpolate(
+    flow: Flow,  # the trained flow g_α
+    ebm: nn.Module,  # the trained EBM f_θ
+    x_a: torch.Tensor,  # a proposal x̂ (C, H, W), e.g. the `x_init` of a reconstruction
+    x_b: torch.Tensor,  # another
+    n: int = 8,  # points on the line, the ends included
+    n_steps: int = 30,  # Langevin steps T of the revision (noise off)
+    step_size: float = 0.04,  # their step size
+) -> torch.Tensor:
+    "Revised images F_θ(g_α(z)) along the straight line between z_a = g_α⁻¹(x_a) and z_b = g_α⁻¹(x_b); shape (n, C, H, W)."
+    with evaluating(flow):
+        z = flow(torch.stack([x_a, x_b]))[0]
+        weights = torch.linspace(0, 1, check_positive_int(n, "n"), device=z.device).view(-1, *[1] * (z.ndim - 1))
+        x_init = flow.inverse((1 - weights) * z[:1] + weights * z[1:])[0].clamp(-1, 1)
+    return revise(ebm, x_init, n_steps, step_size, 0.0, clamp=(-1.0, 1.0), diagnostics=False).x

@@ -9,14 +9,19 @@ import math
 from typing import Callable
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
-from .core import check_finite, check_positive, check_positive_int, train_loop
+from .core import check_choice, check_finite, check_nonnegative, check_nonnegative_int, check_positive, check_positive_int, train_loop
+from .data import _check_uint8, dequantize
 from .toy2d import Toy2D, as_sampler
 
 # %% auto #0
-__all__ = ['FlowLayer', 'ActNorm', 'InvertibleLinear', 'AffineCoupling', 'mlp', 'Flow', 'vector_flow', 'Squeeze', 'conv_net',
-           'image_flow', 'flow_mle_step', 'fit_flow']
+__all__ = ['COUPLING_MASKS', 'FLOWPP_CIFAR_MASKS', 'FlowLayer', 'ActNorm', 'InvertibleLinear', 'AffineCoupling', 'mlp', 'Flow',
+           'vector_flow', 'Squeeze', 'conv_net', 'image_flow', 'flow_mle_step', 'fit_flow', 'mixture_log_cdf',
+           'mixture_log_sf', 'mixture_log_pdf', 'mixture_logit_cdf', 'mixture_inverse_logit_cdf', 'mixture_inverse_cdf',
+           'changed_channels', 'MixtureCoupling', 'concat_elu', 'AttentionConditioner', 'attention_coupling',
+           'VariationalDequantizer', 'dequantized_log_prob', 'flow_pp']
 
 # %% ../nbs/03_flows.ipynb #a6b07033
 class FlowLayer(nn.Module):
@@ -279,3 +284,372 @@ def fit_flow(
     history = train_loop(step, n_iters, desc="flow MLE", progress=progress)
     flow.eval()
     return history
+
+# %% ../nbs/03_flows.ipynb #a9d5507d
+def _check_mixture(logits: torch.Tensor, means: torch.Tensor, log_scales: torch.Tensor):
+    "Raise a `ValueError` unless the three mixture parameter tensors have one shape (..., K)."
+    if not (logits.shape == means.shape == log_scales.shape):
+        raise ValueError(f"`logits`, `means` and `log_scales` must have the same shape (..., K), got "
+                         f"{tuple(logits.shape)}, {tuple(means.shape)} and {tuple(log_scales.shape)}")
+
+
+def _logistic_terms(x, logits, means, log_scales):
+    "The standardised z_k = (x − μ_k)/s_k and the log-weights log π_k; `x` (...), parameters (..., K)."
+    _check_mixture(logits, means, log_scales)
+    return (x.unsqueeze(-1) - means) * torch.exp(-log_scales), torch.log_softmax(logits, -1)
+
+
+def mixture_log_cdf(
+    x: torch.Tensor,  # points (...)
+    logits: torch.Tensor,  # unnormalised log mixture weights (..., K)
+    means: torch.Tensor,  # component locations μ_k (..., K)
+    log_scales: torch.Tensor,  # component log-scales log s_k (..., K)
+) -> torch.Tensor:
+    "log F(x) of the logistic mixture Σ_k π_k Logistic(μ_k, s_k): logsumexp_k(log π_k + log σ(z_k)), stable in both tails."
+    z, log_pi = _logistic_terms(x, logits, means, log_scales)
+    return torch.logsumexp(log_pi + F.logsigmoid(z), -1)
+
+
+def mixture_log_sf(x, logits, means, log_scales) -> torch.Tensor:
+    "log(1 − F(x)) of the logistic mixture: logsumexp_k(log π_k + log σ(−z_k)); arguments as in `mixture_log_cdf`."
+    z, log_pi = _logistic_terms(x, logits, means, log_scales)
+    return torch.logsumexp(log_pi + F.logsigmoid(-z), -1)
+
+
+def mixture_log_pdf(x, logits, means, log_scales) -> torch.Tensor:
+    "log f(x) of the logistic mixture: logsumexp_k(log π_k + log σ(z_k) + log σ(−z_k) − log s_k); arguments as in `mixture_log_cdf`."
+    z, log_pi = _logistic_terms(x, logits, means, log_scales)
+    return torch.logsumexp(log_pi + F.logsigmoid(z) + F.logsigmoid(-z) - log_scales, -1)
+
+
+def mixture_logit_cdf(x, logits, means, log_scales) -> torch.Tensor:
+    "σ⁻¹(F(x)) = log F(x) − log(1 − F(x)), finite for every finite x; arguments as in `mixture_log_cdf`."
+    return mixture_log_cdf(x, logits, means, log_scales) - mixture_log_sf(x, logits, means, log_scales)
+
+# %% ../nbs/03_flows.ipynb #2eba6700
+@torch.no_grad()
+def mixture_inverse_logit_cdf(
+    t: torch.Tensor,  # targets σ⁻¹(F(x)) (...), any finite values
+    logits: torch.Tensor,  # unnormalised log mixture weights (..., K)
+    means: torch.Tensor,  # component locations μ_k (..., K)
+    log_scales: torch.Tensor,  # component log-scales log s_k (..., K)
+    n_iters: int = 100,  # bisection steps; each halves the bracket
+) -> torch.Tensor:
+    "The x with σ⁻¹(F(x)) = t, elementwise, by bisection on a bracket that provably holds it; no gradient."
+    n_iters = check_positive_int(n_iters, "n_iters")
+    check_finite(t.reshape(1, -1), "t")
+    _check_mixture(logits, means, log_scales)
+    reach = log_scales.exp().amax(-1) * (20 + t.abs())  # outside the bracket every |z_k| > 20 + |t|
+    lo, hi = means.amin(-1) - reach, means.amax(-1) + reach
+    for _ in range(n_iters):
+        mid = (lo + hi) / 2
+        below = mixture_logit_cdf(mid, logits, means, log_scales) < t
+        lo, hi = torch.where(below, mid, lo), torch.where(below, hi, mid)
+    return (lo + hi) / 2
+
+
+def mixture_inverse_cdf(
+    u: torch.Tensor,  # probabilities in (0, 1) (...)
+    logits: torch.Tensor,  # unnormalised log mixture weights (..., K)
+    means: torch.Tensor,  # component locations μ_k (..., K)
+    log_scales: torch.Tensor,  # component log-scales log s_k (..., K)
+    n_iters: int = 100,  # bisection steps
+) -> torch.Tensor:
+    "F⁻¹(u) of the logistic mixture, elementwise by bisection (see `mixture_inverse_logit_cdf`); no gradient."
+    if not bool(((u > 0) & (u < 1)).all()):
+        raise ValueError("`u` must lie strictly between 0 and 1")
+    return mixture_inverse_logit_cdf(torch.logit(u), logits, means, log_scales, n_iters)
+
+# %% ../nbs/03_flows.ipynb #9c32797e
+COUPLING_MASKS = ("checkerboard", "channel")
+
+
+def changed_channels(
+    channels: int,  # channels C of the input
+    mask: str,  # "checkerboard" or "channel"
+    parity: int,  # which half changes: 0 or 1
+) -> slice:
+    "The channels a coupling changes: all of them for a checkerboard (at half of the pixels), else half of the channels."
+    check_choice(mask, "mask", COUPLING_MASKS)
+    if mask == "checkerboard":
+        return slice(0, channels)
+    if channels < 2:
+        raise ValueError(f"a 'channel' mask needs at least 2 channels, got {channels}")
+    return slice(channels // 2, channels) if parity % 2 == 0 else slice(0, channels // 2)
+
+
+class MixtureCoupling(FlowLayer):
+    "Flow++ coupling y = σ⁻¹(F(x; π, μ, s))·e^a + b on the masked elements; (a, b, π, μ, s) come from the kept ones."
+    def __init__(
+        self,
+        conditioner: nn.Module,  # (B, C + 1 + context channels, H, W) → (B, changed channels · (2 + 3K), H, W)
+        channels: int,  # channels C of the input
+        components: int = 32,  # logistic components K
+        mask: str = "checkerboard",  # "checkerboard" (alternate pixels) or "channel" (a half of the channels)
+        parity: int = 0,  # which half changes: 0 or 1
+        scale_bound: float = 2.0,  # a = bound · tanh(raw / bound)
+        min_log_scale: float = -7.0,  # the components' log s_k are clamped below at this value
+        n_iters: int = 100,  # bisection steps of the inverse
+    ):
+        super().__init__()
+        self.conditioner, self.channels = conditioner, check_positive_int(channels, "channels")
+        self.components = check_positive_int(components, "components")
+        self.mask, self.parity = check_choice(mask, "mask", COUPLING_MASKS), parity % 2
+        self.changed = changed_channels(self.channels, mask, self.parity)
+        self.scale_bound, self.min_log_scale = check_positive(scale_bound, "scale_bound"), float(min_log_scale)
+        self.n_iters = check_positive_int(n_iters, "n_iters")
+        offsets = torch.linspace(-1, 1, components) if components > 1 else torch.zeros(1)
+        self.register_buffer("mean_offsets", offsets)  # distinct components at initialisation
+
+    def _masks(self, x):
+        "Boolean (1, C, H, W) mask of the changed elements, and the (1, 1, H, W) map the conditioner also sees."
+        _, c, h, w = x.shape
+        if self.mask == "checkerboard":
+            i, j = torch.arange(h, device=x.device).view(-1, 1), torch.arange(w, device=x.device)
+            change = ((i + j) % 2 == self.parity).expand(1, 1, h, w)
+            return change.expand(1, c, h, w), (~change).to(x.dtype)
+        change = torch.zeros(1, c, 1, 1, dtype=torch.bool, device=x.device)
+        change[:, self.changed] = True
+        return change.expand(1, c, h, w), x.new_ones(1, 1, h, w)
+
+    def _params(self, x, change, extra, context):
+        "(a, b, (logits, means, log_scales)) for the changed channels, from the kept elements of `x` and the `context`."
+        inputs = [x.masked_fill(change, 0), extra.expand(len(x), -1, -1, -1)] + ([] if context is None else [context])
+        out = self.conditioner(torch.cat(inputs, 1))
+        out = out.to(torch.promote_types(out.dtype, x.dtype))  # under bf16 autocast the mixture is still evaluated in fp32
+        b, _, h, w = x.shape
+        n_changed, k = len(range(self.channels)[self.changed]), self.components
+        if out.shape != (b, n_changed * (2 + 3 * k), h, w):
+            raise ValueError(f"the conditioner must return (B, {n_changed * (2 + 3 * k)}, H, W) = (B, changed channels "
+                             f"{n_changed} · (2 + 3·{k}), H, W), got {tuple(out.shape)}")
+        out = out.view(b, n_changed, 2 + 3 * k, h, w).movedim(2, -1)
+        a = self.scale_bound * torch.tanh(out[..., 0] / self.scale_bound)
+        logits, means, log_scales = out[..., 2:].chunk(3, -1)
+        return a, out[..., 1], (logits, means + self.mean_offsets, log_scales.clamp(min=self.min_log_scale))
+
+    def _elementwise(self, x, a, b, mix):
+        "y = σ⁻¹(F(x))·e^a + b and log dy/dx = log f(x) − log F(x) − log(1 − F(x)) + a, elementwise."
+        log_cdf, log_sf = mixture_log_cdf(x, *mix), mixture_log_sf(x, *mix)
+        return (log_cdf - log_sf) * a.exp() + b, mixture_log_pdf(x, *mix) - log_cdf - log_sf + a
+
+    def forward(self, x: torch.Tensor, context: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        "Transform the changed elements of `x`; return (y, log|det ∂y/∂x|) per sample."
+        change, extra = self._masks(x)
+        a, b, mix = self._params(x, change, extra, context)
+        xs, cs = x[:, self.changed], change[:, self.changed]
+        ys, logdet = self._elementwise(xs, a, b, mix)
+        y = x.clone()
+        y[:, self.changed] = torch.where(cs, ys, xs)
+        return y, torch.where(cs, logdet, 0).flatten(1).sum(1)
+
+    def inverse(self, y: torch.Tensor, context: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        "Invert by bisection; return (x, log|det ∂x/∂y|) per sample. No gradient flows through the bisection."
+        change, extra = self._masks(y)
+        a, b, mix = self._params(y, change, extra, context)  # the kept elements of y are those of x
+        ys, cs = y[:, self.changed], change[:, self.changed]
+        xs = torch.where(cs, mixture_inverse_logit_cdf((ys - b) * (-a).exp(), *mix, n_iters=self.n_iters), ys)
+        x = y.clone()
+        x[:, self.changed] = xs
+        return x, -torch.where(cs, self._elementwise(xs, a, b, mix)[1], 0).flatten(1).sum(1)
+
+# %% ../nbs/03_flows.ipynb #757d6c6f
+def concat_elu(x: torch.Tensor) -> torch.Tensor:
+    "ELU of x and of −x, concatenated along the channels (which doubles them)."
+    return F.elu(torch.cat([x, -x], 1))
+
+
+class _ChannelNorm(nn.LayerNorm):
+    "Layer normalisation over the channels of each position of a (B, C, H, W) tensor."
+    def forward(self, x):
+        return super().forward(x.movedim(1, -1)).movedim(-1, 1)
+
+
+class _GatedConv(nn.Module):
+    "Gated residual convolution: x + GLU(conv1×1(dropout(concat_elu(conv3×3(concat_elu(x))))))."
+    def __init__(self, channels: int, dropout: float):
+        super().__init__()
+        self.conv_in = nn.Conv2d(2 * channels, channels, 3, padding=1)
+        self.conv_out = nn.Conv2d(2 * channels, 2 * channels, 1)
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, x):
+        return x + F.glu(self.conv_out(self.dropout(concat_elu(self.conv_in(concat_elu(x))))), 1)
+
+
+class _GatedAttention(nn.Module):
+    "Gated multi-head self-attention over the H·W positions: x + GLU(linear(attention(x)))."
+    def __init__(self, channels: int, heads: int, dropout: float):
+        super().__init__()
+        self.heads, self.dropout = heads, dropout
+        self.qkv, self.out = nn.Linear(channels, 3 * channels), nn.Linear(channels, 2 * channels)
+
+    def forward(self, x):
+        b, c, h, w = x.shape
+        qkv = self.qkv(x.flatten(2).transpose(1, 2)).view(b, h * w, 3, self.heads, c // self.heads)
+        q, k, v = qkv.permute(2, 0, 3, 1, 4)  # each (B, heads, H·W, C / heads)
+        att = F.scaled_dot_product_attention(q, k, v, dropout_p=self.dropout if self.training else 0.0)
+        out = F.glu(self.out(att.transpose(1, 2).reshape(b, h * w, c)), -1)
+        return x + out.transpose(1, 2).reshape(b, c, h, w)
+
+
+class AttentionConditioner(nn.Module):
+    "Flow++'s conditioner: 3×3 conv; blocks of gated residual conv, norm, gated self-attention, norm; 3×3 conv from zero."
+    def __init__(
+        self,
+        in_channels: int,  # input channels
+        out_channels: int,  # output channels (the coupling parameters)
+        hidden: int = 96,  # channels inside the blocks
+        n_blocks: int = 10,  # blocks
+        heads: int = 4,  # attention heads; must divide `hidden`
+        dropout: float = 0.2,  # dropout in the convolutions and on the attention weights, in [0, 1)
+        attention: bool = True,  # False: blocks without self-attention (cheaper)
+    ):
+        super().__init__()
+        hidden, n_blocks = check_positive_int(hidden, "hidden"), check_positive_int(n_blocks, "n_blocks")
+        heads = check_positive_int(heads, "heads")
+        if attention and hidden % heads:
+            raise ValueError(f"`hidden` ({hidden}) must be divisible by `heads` ({heads})")
+        if not check_nonnegative(dropout, "dropout") < 1:
+            raise ValueError(f"`dropout` must be in [0, 1), got {dropout!r}")
+        self.input = nn.Conv2d(check_positive_int(in_channels, "in_channels"), hidden, 3, padding=1)
+        self.blocks = nn.ModuleList(
+            nn.Sequential(_GatedConv(hidden, dropout), _ChannelNorm(hidden),
+                          *([_GatedAttention(hidden, heads, dropout), _ChannelNorm(hidden)] if attention else []))
+            for _ in range(n_blocks))
+        self.output = nn.Conv2d(hidden, check_positive_int(out_channels, "out_channels"), 3, padding=1)
+        nn.init.zeros_(self.output.weight); nn.init.zeros_(self.output.bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.input(x)
+        for block in self.blocks:
+            h = block(h)
+        return self.output(h)
+
+
+def attention_coupling(
+    channels: int,  # channels C of the input
+    mask: str = "checkerboard",  # "checkerboard" or "channel"
+    parity: int = 0,  # which half changes
+    components: int = 32,  # logistic components K
+    context_channels: int = 0,  # channels of the `context` the conditioner also sees (0: none)
+    **conditioner,  # `hidden`, `n_blocks`, `heads`, `dropout`, `attention` of the `AttentionConditioner`
+) -> MixtureCoupling:
+    "A `MixtureCoupling` whose conditioner is an `AttentionConditioner` with the right input and output sizes."
+    components = check_positive_int(components, "components")
+    n_changed = len(range(check_positive_int(channels, "channels"))[changed_channels(channels, mask, parity)])
+    net = AttentionConditioner(channels + 1 + check_nonnegative_int(context_channels, "context_channels"),
+                               n_changed * (2 + 3 * components), **conditioner)
+    return MixtureCoupling(net, channels, components, mask, parity)
+
+# %% ../nbs/03_flows.ipynb #3d527cb1
+def _check_image_shape(shape) -> tuple[int, int, int]:
+    "Return `shape` as a tuple of three positive integers (C, H, W), else raise a `ValueError`."
+    if not isinstance(shape, (tuple, list, torch.Size)) or len(shape) != 3:
+        raise ValueError(f"`shape` must be (C, H, W), got {shape!r}")
+    return tuple(check_positive_int(s, "shape") for s in shape)
+
+
+def _standard_normal_log_prob(z: torch.Tensor) -> torch.Tensor:
+    "log N(z; 0, I) per sample."
+    return -0.5 * (z.pow(2) + math.log(2 * math.pi)).flatten(1).sum(1)
+
+
+class VariationalDequantizer(nn.Module):
+    "Flow++'s q(u | k): ε ~ N(0, I) → mixture couplings that also see the image k → sigmoid → u in (0, 1)^D."
+    def __init__(
+        self,
+        shape: tuple[int, int, int],  # image shape (C, H, W)
+        n_couplings: int = 4,  # checkerboard couplings, alternating parity
+        components: int = 32,  # logistic components K per coupling
+        **conditioner,  # `hidden`, `n_blocks`, `heads`, `dropout`, `attention` of their `AttentionConditioner`s
+    ):
+        super().__init__()
+        self.shape = _check_image_shape(shape)
+        c = self.shape[0]
+        n_couplings = check_positive_int(n_couplings, "n_couplings")
+        self.couplings = nn.ModuleList(
+            attention_coupling(c, "checkerboard", i % 2, components, context_channels=c, **conditioner) for i in range(n_couplings))
+
+    def context(self, images: torch.Tensor) -> torch.Tensor:
+        "The uint8 images k as the conditioners see them: the bin centres (k + ½)/128 − 1 on the [-1, 1] scale."
+        _check_uint8(images)
+        if images.ndim != 4 or tuple(images.shape[1:]) != self.shape:
+            raise ValueError(f"`images` must have shape (N, {', '.join(map(str, self.shape))}), got {tuple(images.shape)}")
+        p = next(self.parameters())
+        return (images.to(p.device, p.dtype) + 0.5) / 128 - 1
+
+    def transform(self, eps: torch.Tensor, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        "u = σ(f(ε; k)) and log q(u | k) = log N(ε) − log|det ∂f/∂ε| − Σ log σ'(f(ε; k)), for given noise `eps`."
+        h, context = eps, self.context(images)
+        logdet = torch.zeros(len(eps), device=eps.device, dtype=eps.dtype)
+        for coupling in self.couplings:
+            h, ld = coupling(h, context=context)
+            logdet = logdet + ld
+        log_sigmoid_grad = (F.logsigmoid(h) + F.logsigmoid(-h)).flatten(1).sum(1)
+        return torch.sigmoid(h), _standard_normal_log_prob(eps) - logdet - log_sigmoid_grad
+
+    def forward(self, images: torch.Tensor, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        "Draw u ~ q(u | k) for the uint8 `images` k (N, C, H, W); return (u, log q(u | k)) per sample."
+        p = next(self.parameters())
+        device = generator.device if generator is not None else p.device
+        eps = torch.randn(_check_uint8(images).shape, generator=generator, device=device, dtype=p.dtype).to(p.device)
+        return self.transform(eps, images)
+
+
+def dequantized_log_prob(
+    flow: Flow,  # a flow on images on the [-1, 1] scale, with or without a `dequantizer` attribute
+    images: torch.Tensor,  # uint8 images k (N, C, H, W)
+    generator: torch.Generator | None = None,  # source of the dequantization noise (None: the global one)
+) -> torch.Tensor:
+    "One draw of the dequantization bound log q(x) − log q(u | k), x = 2(k + u)/256 − 1, per image (nats, [-1, 1] scale)."
+    p = next(flow.parameters())
+    images = _check_uint8(images).to(p.device)
+    dequantizer = getattr(flow, "dequantizer", None)
+    if dequantizer is None:
+        return flow.log_prob(dequantize(images, generator).to(p.dtype))
+    u, log_q = dequantizer(images, generator)
+    return flow.log_prob((images.to(u.dtype) + u) / 128 - 1) - log_q
+
+# %% ../nbs/03_flows.ipynb #cb936413
+FLOWPP_CIFAR_MASKS = (("checkerboard",) * 4, ("channel",) * 2 + ("checkerboard",) * 3)
+
+
+def flow_pp(
+    shape: tuple[int, int, int],  # image shape (C, H, W); H and W divisible by 2^(len(masks) − 1)
+    masks: tuple[tuple[str, ...], ...] = FLOWPP_CIFAR_MASKS,  # coupling masks per resolution; a squeeze between resolutions
+    hidden: int = 96,  # channels of the conditioners
+    n_blocks: int = 10,  # blocks per conditioner
+    components: int = 32,  # logistic components K per coupling
+    heads: int = 4,  # attention heads
+    dropout: float = 0.2,  # dropout in the conditioners (flow and dequantizer)
+    attention: bool = True,  # False: conditioners without self-attention
+    dequantizer_couplings: int = 4,  # couplings of the variational dequantizer; 0: uniform dequantization
+    dequantizer_hidden: int = 32,  # channels of the dequantizer's conditioners
+    dequantizer_blocks: int = 2,  # blocks per dequantizer conditioner
+    seed: int = 0,  # seed for the random rotations that initialise the 1×1 convolutions
+) -> Flow:
+    "Flow++: per resolution, [ActNorm, invertible 1×1 conv, logistic-mixture coupling] per mask; `.dequantizer` is q(u | k)."
+    c, h, w = shape = _check_image_shape(shape)
+    if isinstance(masks, str) or not masks or any(isinstance(m, str) or not m for m in masks):
+        raise ValueError(f"`masks` must be a non-empty sequence of non-empty sequences of mask names, got {masks!r}")
+    for name in (name for names in masks for name in names):
+        check_choice(name, "masks", COUPLING_MASKS)
+    levels = len(masks) - 1
+    if h % 2**levels or w % 2**levels:
+        raise ValueError(f"height and width must be divisible by 2^(len(masks) − 1) = {2**levels}, got {h}×{w}")
+    net = dict(hidden=hidden, n_blocks=n_blocks, heads=heads, dropout=dropout, attention=attention)
+    g, layers = torch.Generator().manual_seed(seed), []
+    for level, names in enumerate(masks):
+        if level:
+            layers.append(Squeeze())
+            c, h, w = 4 * c, h // 2, w // 2
+        if "checkerboard" in names and h * w < 2:
+            raise ValueError(f"a 'checkerboard' mask needs at least 2 pixels, but resolution {level} is {h}×{w}")
+        for i, name in enumerate(names):
+            parity = list(names[:i]).count(name) % 2
+            layers += [ActNorm(c), InvertibleLinear(c, generator=g), attention_coupling(c, name, parity, components, **net)]
+    flow = Flow(layers, shape, (c, h, w))
+    deq = dict(net, hidden=dequantizer_hidden, n_blocks=dequantizer_blocks)
+    n_deq = check_nonnegative_int(dequantizer_couplings, "dequantizer_couplings")
+    flow.dequantizer = VariationalDequantizer(shape, n_deq, components, **deq) if n_deq else None
+    return flow

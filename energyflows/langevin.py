@@ -53,19 +53,20 @@ def _check_clamp(clamp):
     return float(clamp[0]), float(clamp[1])
 
 
-def _gradient(log_prob, x: torch.Tensor, score: bool) -> tuple[torch.Tensor, torch.Tensor]:
-    "The gradient of log p at `x` and the log-density of each state (NaN when `log_prob` returns a score)."
+def _gradient(log_prob, x: torch.Tensor, score: bool, differentiable: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+    "The gradient of log p at `x` and the log-density of each state (NaN when `log_prob` returns a score); with `differentiable`, the gradient keeps its graph."
     if score:
         grad = log_prob(x)
         if grad.shape != x.shape:
             raise ValueError(f"with score=True, `log_prob` must return a gradient of shape {tuple(x.shape)}, got {tuple(grad.shape)}")
-        return grad.detach(), torch.full((), float("nan"), device=x.device)
-    x = x.detach().requires_grad_(True)
+        return (grad if differentiable else grad.detach()), torch.full((), float("nan"), device=x.device)
+    if not (differentiable and x.requires_grad):
+        x = x.detach().requires_grad_(True)
     with torch.enable_grad():
         lp = log_prob(x)
         if lp.shape != x.shape[:1]:
             raise ValueError(f"`log_prob` must return one value per sample, shape ({len(x)},), got {tuple(lp.shape)}")
-        (grad,) = torch.autograd.grad(lp.sum(), x)
+        (grad,) = torch.autograd.grad(lp.sum(), x, create_graph=differentiable)
     return grad, lp.detach()
 
 # %% ../nbs/01_langevin.ipynb #e3c4f6fe
@@ -80,15 +81,16 @@ def langevin(
     score: bool = False,  # `log_prob` returns the gradient of the log-density instead of its value
     generator: torch.Generator | None = None,  # RNG for the noise (on the device of `x_init`)
     diagnostics: bool = True,  # record each step's mean log-density and gradient norm (off: fewer GPU kernels per step)
+    differentiable: bool = False,  # keep the graph through all steps, so the result can be differentiated w.r.t. `x_init` (memory grows with T)
 ) -> LangevinResult:
-    "Run `n_steps` of Langevin dynamics toward `log_prob` from `x_init`, keeping no autograd graph between steps."
+    "Run `n_steps` of Langevin dynamics toward `log_prob` from `x_init`, keeping no autograd graph between steps (unless `differentiable`)."
     n_steps = check_nonnegative_int(n_steps, "n_steps")
     step_size = check_positive(step_size, "step_size")
     record_every = check_nonnegative_int(record_every, "record_every")
     clamp = _check_clamp(clamp)
     if not x_init.is_floating_point() or x_init.ndim == 0:
         raise ValueError(f"`x_init` must be a floating-point tensor with a batch dimension, got {x_init.dtype} of shape {tuple(x_init.shape)}")
-    x = check_finite(x_init.detach(), "x_init").clone()
+    x = check_finite(x_init, "x_init") if differentiable else check_finite(x_init.detach(), "x_init").clone()
     records, steps = [], []
     # diagnostics go into buffers allocated once: a new small tensor per step would fragment the CPU heap
     log_probs, grad_norms = (torch.empty(n_steps, device=x.device, dtype=x.dtype) for _ in range(2))
@@ -96,14 +98,14 @@ def langevin(
         if record_every and t % record_every == 0:
             records.append(x.clone()); steps.append(t)
         sigma = _noise_at(noise_scale, t)
-        grad, lp = _gradient(log_prob, x, score)
+        grad, lp = _gradient(log_prob, x, score, differentiable)
         if diagnostics:
-            log_probs[t], grad_norms[t] = lp.mean(), torch.linalg.vector_norm(grad.flatten(1), dim=1).mean()
+            log_probs[t], grad_norms[t] = lp.mean(), torch.linalg.vector_norm(grad.detach().flatten(1), dim=1).mean()
         x = x + (step_size**2 / 2) * grad
         if sigma > 0:
             x = x + (step_size * sigma) * torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
         if clamp is not None:
-            x = x.clamp_(*clamp)
+            x = x.clamp(*clamp) if differentiable else x.clamp_(*clamp)
     if record_every:
         records.append(x.clone()); steps.append(n_steps)
     keep = n_steps > 0 and diagnostics

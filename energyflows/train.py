@@ -185,6 +185,10 @@ class Method:
     def initialize(self, models: dict[str, nn.Module], batch: torch.Tensor) -> None:
         "Data-dependent initialisation (e.g. a flow's ActNorm) on the first global batch, before any wrapping."
 
+    def reference(self, models: dict[str, nn.Module], batch: torch.Tensor, n_sample: int) -> dict[str, Callable[[], object]]:
+        "For `bench`: plain fp32 loops written without the loop's machinery, {'langevin_step', 'train_iteration', 'sampling'}."
+        raise NotImplementedError(f"method {self.name!r} has no plain reference for `bench`")
+
 # %% ../nbs/21_train.ipynb #d0a6f2cf
 @dataclass
 class Distributed:
@@ -461,14 +465,14 @@ class Trainer:
         for optimizer in self.optimizers.values():
             optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(total).backward()
-        norms = {}
-        for name, optimizer in self.optimizers.items():
+        norms, active = {}, self._with_gradients()
+        for name, optimizer in active.items():
             self.scaler.unscale_(optimizer)
             params = [p for group in optimizer.param_groups for p in group["params"]]
             norms[name] = float(nn.utils.clip_grad_norm_(params, self.config.clip_grad or math.inf))
         if not all(math.isfinite(n) for n in norms.values()) and not self.scaler.is_enabled():
             return self._bad_iteration()
-        for name, optimizer in self.optimizers.items():
+        for name, optimizer in active.items():
             if self.config.skip_grad and norms[name] > self.config.skip_grad:
                 self.counters[f"skipped_{name}"] += 1
                 continue
@@ -479,6 +483,11 @@ class Trainer:
         self.counters["consecutive_bad"] = 0
         self.iteration += 1
         return {**{f"loss_{k}": v.item() for k, v in losses.items()}, **logs, **{f"grad_norm_{k}": v for k, v in norms.items()}}
+
+    def _with_gradients(self) -> dict[str, torch.optim.Optimizer]:
+        "The optimisers whose networks received gradients this iteration (a method may train some networks only, e.g. in a pretraining phase)."
+        return {name: optimizer for name, optimizer in self.optimizers.items()
+                if any(p.grad is not None for group in optimizer.param_groups for p in group["params"])}
 
     def _bad_iteration(self) -> dict:
         "Count a bad iteration, skip it, and roll back after `nan_patience` in a row."
@@ -657,18 +666,22 @@ class RunLogger:
         if not self.enabled:
             return
         row = {"iteration": iteration, **{k: float(v) for k, v in values.items()}}
-        new = self.fields is None
-        if new:
-            self.fields = list(row)
+        if self.fields is None or not set(row) <= set(self.fields):  # first row, or new columns (e.g. a new phase)
+            self._widen(list(self.fields or []) + [k for k in row if k not in (self.fields or [])])
         with self.path.open("a", newline="") as f:
-            writer = csv.DictWriter(f, self.fields, extrasaction="ignore")
-            if new:
-                writer.writeheader()
-            writer.writerow(row)
+            csv.DictWriter(f, self.fields).writerow(row)
         if self.writer is not None:
             for key, value in row.items():
                 if key != "iteration":
                     self.writer.add_scalar(key, value, iteration)
+
+    def _widen(self, fields: list[str]):
+        "Rewrite log.csv with the columns `fields` (earlier rows get empty cells in the new ones)."
+        rows = list(csv.DictReader(self.path.open())) if self.path.exists() else []
+        self.fields = fields
+        with self.path.open("w", newline="") as f:
+            writer = csv.DictWriter(f, fields)
+            writer.writeheader(); writer.writerows(rows)
 
     def image(self, iteration: int, path: Path):
         "Add a saved sample grid to TensorBoard."
@@ -797,6 +810,14 @@ class ShortRun(Method):
     def sample(self, models, n, ctx):
         return self.chains(models["ebm"], n, models["ebm"].shape, ctx)
 
+    def reference(self, models, batch, n_sample):
+        c, ebm = self.config, models["ebm"]
+        optimizer = torch.optim.Adam(ebm.parameters(), lr=c.lr, betas=(c.beta1, 0.999))
+        noise = lambda n: torch.rand(n, *batch.shape[1:], device=batch.device) * 2 - 1
+        return {"langevin_step": lambda: reference_langevin(ebm, batch, 1, c.step_size, c.noise_scale),
+                "train_iteration": lambda: reference_iteration(ebm, [optimizer], batch, noise(len(batch)), c),
+                "sampling": lambda: reference_langevin(ebm, noise(n_sample), c.n_steps, c.step_size, c.noise_scale)}
+
 
 def unwrap(net: nn.Module) -> nn.Module:
     "The network inside a DDP wrapper (compiled, if the run compiles): for sampling, which must not synchronise gradients."
@@ -812,11 +833,24 @@ def reference_langevin(ebm: nn.Module, x: torch.Tensor, n_steps: int, step_size:
     return x.detach()
 
 
-def reference_iteration(ebm: nn.Module, optimizer, batch: torch.Tensor, config) -> None:
-    "The plain short-run training iteration benchmarks compare with."
-    x_revised = reference_langevin(ebm, torch.rand_like(batch) * 2 - 1, config.n_steps, config.step_size, config.noise_scale)
-    loss = ebm(x_revised).mean() - ebm(batch).mean()
-    optimizer.zero_grad(); loss.backward(); optimizer.step()
+def reference_iteration(
+    ebm: nn.Module,  # the energy network
+    optimizers: list,  # every optimiser the loss trains
+    batch: torch.Tensor,  # data
+    x_init: torch.Tensor,  # the chains' starts (noise, or a flow's proposals)
+    config,  # reads n_steps and step_size
+    noise_scale: float | None = None,  # Langevin noise (default: `config.noise_scale`)
+    extra_loss: Callable[[torch.Tensor], torch.Tensor] | None = None,  # a loss of the revised samples added to the EBM's (e.g. a flow's NLL)
+) -> None:
+    "The plain training iteration benchmarks compare with: chains, the EBM's loss (plus `extra_loss`), one step of each optimiser."
+    noise_scale = config.noise_scale if noise_scale is None else noise_scale
+    x_revised = reference_langevin(ebm, x_init, config.n_steps, config.step_size, noise_scale)
+    loss = ebm(x_revised).mean() - ebm(batch).mean() + (extra_loss(x_revised) if extra_loss else 0)
+    for optimizer in optimizers:
+        optimizer.zero_grad()
+    loss.backward()
+    for optimizer in optimizers:
+        optimizer.step()
 
 
 def _seconds(fn: Callable, device: torch.device, repeats: int) -> float:
@@ -848,15 +882,13 @@ def _variants(device: torch.device) -> dict[str, dict]:
 
 
 def bench(
-    method: str = "shortrun",  # the method to measure (for now: shortrun)
+    method: str = "shortrun",  # the method to measure (one with a `reference`: shortrun, coopflow)
     preset: str = "tiny",  # the preset whose sizes are measured
     overrides: dict | list[str] | None = None,  # settings on top of the preset (e.g. a dataset that exists here)
     repeats: int = 3,  # timed calls per measurement (the median is reported)
 ) -> list[dict]:
     "Images/s of a Langevin step, a training iteration and sampling: the project's code against the plain reference."
     config = resolve_config(method, preset, overrides)
-    if method != "shortrun":
-        raise ValueError(f"bench measures the short-run EBM for now (method 'shortrun'), not {method!r}")
     rows, out = [], Path(tempfile.mkdtemp())
     try:
         for label, settings in {"reference": {}, **_variants(pick_device(config.device, Distributed()))}.items():
@@ -877,17 +909,14 @@ def _bench_one(label: str, trainer: Trainer, repeats: int) -> dict:
     batch = prepare_batch(trainer.data[: c.batch_size].to(trainer.data.device), c, trainer.context(0))
     n_sample = 4 * c.batch_size
     if label == "reference":
-        optimizer = torch.optim.Adam(ebm.parameters(), lr=c.lr, betas=(c.beta1, 0.999))
-        langevin_step = lambda: reference_langevin(ebm, batch, 1, c.step_size, c.noise_scale)
-        iteration = lambda: reference_iteration(ebm, optimizer, batch, c)
-        sampling = lambda: reference_langevin(ebm, torch.rand(n_sample, *batch.shape[1:], device=device) * 2 - 1,
-                                              c.n_steps, c.step_size, c.noise_scale)
+        plain = trainer.method.reference(trainer.models, batch, n_sample)
+        langevin_step, iteration, sampling = plain["langevin_step"], plain["train_iteration"], plain["sampling"]
     else:
         ctx = trainer.context(0)
+        noise = c.noise_scale(0) if callable(c.noise_scale) else c.noise_scale  # a schedule (CoopFlow) or a number
         def langevin_step():
             with ctx.autocast():
-                return revise(ebm, batch, 1, c.step_size, c.noise_scale, clamp=(-1.0, 1.0), generator=ctx.generator,
-                              diagnostics=False)
+                return revise(ebm, batch, 1, c.step_size, noise, clamp=(-1.0, 1.0), generator=ctx.generator, diagnostics=False)
         iteration = trainer.step
         sampling = lambda: trainer.sample(n_sample)
     seconds = {"langevin_step": _seconds(langevin_step, device, repeats * 5),

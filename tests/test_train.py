@@ -122,9 +122,37 @@ def test_coopflow_on_images_trains_and_samples_from_the_command_line(tmp_path):
     assert proc.returncode == 0, proc.stderr
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["method"] == "coopflow" and metrics["iterations"] == 12 and metrics["bad_iterations"] == 0
-    assert set(torch.load(out / "checkpoint.pt", weights_only=False)["models"]) == {"ebm", "flow"}
+    assert set(torch.load(out / "checkpoint.pt", weights_only=False)["models"]) == {"ebm", "flow", "dequantizer"}
     sampled = run("sample", out, "--n", "4", "--tensor", out / "s.pt")
     assert sampled.returncode == 0, sampled.stderr
     images = torch.load(out / "s.pt")
     assert images.shape == (4, 3, 16, 16) and images.abs().max() <= 1
-    assert "n_steps = 30: Langevin steps T that revise the flow's proposals" in run("train", "coopflow", "--help").stdout
+    assert "n_steps = 30: Langevin steps T that revise the proposals" in run("train", "coopflow", "--help").stdout
+
+
+def torchrun(*args, nproc=2):
+    launcher = [str(BIN / "torchrun"), "--standalone", "--nproc_per_node", str(nproc), "--no-python", COMMAND[0]]
+    return subprocess.run(launcher + [str(a) for a in args], cwd=ROOT, text=True, capture_output=True, timeout=600,
+                          env={**os.environ, "OMP_NUM_THREADS": "1"})
+
+
+def test_coopflow_phases_under_two_processes_match_one(tmp_path):
+    # EBM warm-up then joint CoopFlow: DDP must step only the networks with gradients and agree with one process
+    settings = ["--set", "flow=glow", "pretrain_iters=0", "ebm_warmup_iters=2", "n_iters=5", "checkpoint_every=5",
+                "sample_every=0", "batch_size=8"]
+    single = run("train", "coopflow", "--preset", "tiny", "--out", tmp_path / "one", *settings)
+    assert single.returncode == 0, single.stderr
+    double = torchrun("train", "coopflow", "--preset", "tiny", "--out", tmp_path / "two", *settings)
+    assert double.returncode == 0, double.stderr[-3000:]
+    one, two = (torch.load(tmp_path / p / "checkpoint.pt", weights_only=False)["models"] for p in ("one", "two"))
+    for net in ("ebm", "flow"):
+        for key in one[net]:
+            assert torch.allclose(one[net][key], two[net][key], atol=2e-5, rtol=1e-4), (net, key)
+
+
+def test_coopflow_pretraining_with_flowpp_under_two_processes(tmp_path):
+    # Flow++ with its dequantizer as a network of its own: the pretraining, warm-up and joint phases under DDP
+    proc = torchrun("train", "coopflow", "--preset", "tiny", "--out", tmp_path / "two", "--set", "n_iters=6", "sample_every=0")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    metrics = json.loads((tmp_path / "two" / "metrics.json").read_text())
+    assert metrics["processes"] == 2 and metrics["iterations"] == 6 and metrics["bad_iterations"] == 0
