@@ -15,7 +15,7 @@ from torch import nn
 from .core import check_choice, check_nonnegative_int, check_positive, check_positive_int, train_loop
 from .data import quantize
 from .ebm import ResNetEnergy, revise
-from .flows import Flow, flow_pp, image_flow
+from .flows import Flow, dequantized_log_prob, flow_pp, image_flow, standard_normal_log_prob
 from .langevin import langevin
 from .coopflow import NOISE_MODES, CoopFlowConfig
 from .train import Method, StepContext, TrainConfig, reference_iteration, reference_langevin, register, unwrap
@@ -229,13 +229,11 @@ class ImageCoopFlow(Method):
 
     def data_nll(self, nets: dict, batch: torch.Tensor, ctx: StepContext) -> torch.Tensor:
         "−log-likelihood per dimension of the (uniformly dequantized) batch under the flow; with a dequantizer, its variational bound."
-        log_q = 0.0
-        if "dequantizer" in nets:  # the dequantizer's own forward (and DDP wrapper): u ~ q(u | k), then x = 2(k + u)/256 − 1
-            images = quantize(batch)
-            u, log_q = nets["dequantizer"](images, ctx.generator)
-            batch = (images.to(u.dtype) + u) / 128 - 1
-        z, log_det = nets["flow"](batch)
-        log_prob = unwrap(nets["flow"]).base_log_prob(z.float()) + log_det.float() - log_q
+        if "dequantizer" in nets:  # a network of its own (and DDP wrapper), so it is passed in
+            log_prob = dequantized_log_prob(nets["flow"], quantize(batch), ctx.generator, nets["dequantizer"])
+        else:
+            z, log_det = nets["flow"](batch)
+            log_prob = standard_normal_log_prob(z.float()) + log_det.float()
         return -log_prob.mean() / batch[0].numel()
 
     def generator_loss(self, net: nn.Module, x_revised: torch.Tensor, z: torch.Tensor, ctx: StepContext) -> torch.Tensor:

@@ -17,11 +17,11 @@ from .data import _check_uint8, dequantize
 from .toy2d import Toy2D, as_sampler
 
 # %% auto #0
-__all__ = ['COUPLING_MASKS', 'FLOWPP_CIFAR_MASKS', 'FlowLayer', 'ActNorm', 'InvertibleLinear', 'AffineCoupling', 'mlp', 'Flow',
-           'vector_flow', 'Squeeze', 'conv_net', 'image_flow', 'flow_mle_step', 'fit_flow', 'mixture_log_cdf',
-           'mixture_log_sf', 'mixture_log_pdf', 'mixture_logit_cdf', 'mixture_inverse_logit_cdf', 'mixture_inverse_cdf',
-           'changed_channels', 'MixtureCoupling', 'concat_elu', 'AttentionConditioner', 'attention_coupling',
-           'VariationalDequantizer', 'dequantized_log_prob', 'flow_pp']
+__all__ = ['COUPLING_MASKS', 'FLOWPP_CIFAR_MASKS', 'FlowLayer', 'ActNorm', 'InvertibleLinear', 'AffineCoupling', 'mlp',
+           'standard_normal_log_prob', 'Flow', 'vector_flow', 'Squeeze', 'conv_net', 'image_flow', 'flow_mle_step',
+           'fit_flow', 'mixture_log_cdf', 'mixture_log_sf', 'mixture_log_pdf', 'mixture_logit_cdf',
+           'mixture_inverse_logit_cdf', 'mixture_inverse_cdf', 'changed_channels', 'MixtureCoupling', 'concat_elu',
+           'AttentionConditioner', 'attention_coupling', 'VariationalDequantizer', 'dequantized_log_prob', 'flow_pp']
 
 # %% ../nbs/03_flows.ipynb #a6b07033
 class FlowLayer(nn.Module):
@@ -138,6 +138,11 @@ def mlp(in_dim: int, out_dim: int, hidden: int = 128, n_hidden: int = 2, zero_la
     return nn.Sequential(*layers)
 
 # %% ../nbs/03_flows.ipynb #b8ee27a1
+def standard_normal_log_prob(z: torch.Tensor) -> torch.Tensor:
+    "log N(z; 0, I) per sample (the first dimension is the batch)."
+    return -0.5 * (z.pow(2) + math.log(2 * math.pi)).flatten(1).sum(1)
+
+
 class Flow(nn.Module):
     "A stack of `FlowLayer`s over a standard normal base q0; data of `event_shape`, latents of `latent_shape`."
     def __init__(self, layers: list[FlowLayer], event_shape: tuple[int, ...], latent_shape: tuple[int, ...] | None = None):
@@ -170,7 +175,7 @@ class Flow(nn.Module):
 
     def base_log_prob(self, z: torch.Tensor) -> torch.Tensor:
         "log q0(z) of the standard normal base, per sample."
-        return -0.5 * (z.pow(2) + math.log(2 * math.pi)).flatten(1).sum(1)
+        return standard_normal_log_prob(z)
 
     def log_prob(self, x: torch.Tensor) -> torch.Tensor:
         "Exact log q(x) = log q0(z) + log|det ∂z/∂x|, per sample."
@@ -549,9 +554,6 @@ def _check_image_shape(shape) -> tuple[int, int, int]:
     return tuple(check_positive_int(s, "shape") for s in shape)
 
 
-def _standard_normal_log_prob(z: torch.Tensor) -> torch.Tensor:
-    "log N(z; 0, I) per sample."
-    return -0.5 * (z.pow(2) + math.log(2 * math.pi)).flatten(1).sum(1)
 
 
 class VariationalDequantizer(nn.Module):
@@ -586,7 +588,7 @@ class VariationalDequantizer(nn.Module):
             h, ld = coupling(h, context=context)
             logdet = logdet + ld
         log_sigmoid_grad = (F.logsigmoid(h) + F.logsigmoid(-h)).flatten(1).sum(1)
-        return torch.sigmoid(h), _standard_normal_log_prob(eps) - logdet - log_sigmoid_grad
+        return torch.sigmoid(h), standard_normal_log_prob(eps) - logdet - log_sigmoid_grad
 
     def forward(self, images: torch.Tensor, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         "Draw u ~ q(u | k) for the uint8 `images` k (N, C, H, W); return (u, log q(u | k)) per sample."
@@ -597,18 +599,22 @@ class VariationalDequantizer(nn.Module):
 
 
 def dequantized_log_prob(
-    flow: Flow,  # a flow on images on the [-1, 1] scale, with or without a `dequantizer` attribute
+    flow: Flow,  # a flow on images on the [-1, 1] scale, with or without a `dequantizer` attribute (or its DDP wrapper)
     images: torch.Tensor,  # uint8 images k (N, C, H, W)
     generator: torch.Generator | None = None,  # source of the dequantization noise (None: the global one)
+    dequantizer: nn.Module | None = None,  # q(u | k) to use instead of `flow.dequantizer` (e.g. a DDP-wrapped one)
 ) -> torch.Tensor:
     "One draw of the dequantization bound log q(x) − log q(u | k), x = 2(k + u)/256 − 1, per image (nats, [-1, 1] scale)."
     p = next(flow.parameters())
     images = _check_uint8(images).to(p.device)
-    dequantizer = getattr(flow, "dequantizer", None)
+    dequantizer = getattr(flow, "dequantizer", None) if dequantizer is None else dequantizer
     if dequantizer is None:
-        return flow.log_prob(dequantize(images, generator).to(p.dtype))
-    u, log_q = dequantizer(images, generator)
-    return flow.log_prob((images.to(u.dtype) + u) / 128 - 1) - log_q
+        x, log_q = dequantize(images, generator).to(p.dtype), 0.0
+    else:
+        u, log_q = dequantizer(images, generator)
+        x = (images.to(u.dtype) + u) / 128 - 1
+    z, log_det = flow(x)  # the forward of the module given (a DDP wrapper synchronises its gradients)
+    return standard_normal_log_prob(z.float()) + log_det.float() - log_q
 
 # %% ../nbs/03_flows.ipynb #cb936413
 FLOWPP_CIFAR_MASKS = (("checkerboard",) * 4, ("channel",) * 2 + ("checkerboard",) * 3)
