@@ -20,18 +20,20 @@ __all__ = ['MLPEnergy', 'ConvEnergy', 'ResBlock', 'ResNetEnergy', 'ebm_loss', 'e
 
 # %% ../nbs/02_ebm.ipynb #f3f2faad
 class MLPEnergy(nn.Module):
-    "f_θ: R^dim → R, an MLP with Swish activations; returns one value per sample (larger means more probable)."
+    "f_θ: R^dim → R, an MLP with Swish (or leaky-ReLU) activations; returns one value per sample (larger means more probable)."
     def __init__(self,
                  dim: int = 2,  # dimension of the inputs
                  hidden: int = 128,  # width of each hidden layer
                  n_hidden: int = 3,  # number of hidden layers
+                 slope: float | None = None,  # leaky-ReLU slope (FCE's MLP: 0.2); None: Swish
                 ):
         super().__init__()
         self.dim = check_positive_int(dim, "dim")
         sizes = [self.dim] + [check_positive_int(hidden, "hidden")] * check_positive_int(n_hidden, "n_hidden")
+        act = nn.SiLU if slope is None else lambda: nn.LeakyReLU(check_positive(slope, "slope"))
         layers = []
         for a, b in zip(sizes[:-1], sizes[1:]):
-            layers += [nn.Linear(a, b), nn.SiLU()]
+            layers += [nn.Linear(a, b), act()]
         self.net = nn.Sequential(*layers, nn.Linear(sizes[-1], 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -48,24 +50,35 @@ class ConvEnergy(nn.Module):
                  width: int = 64,  # channels of the first layer (doubled at each halving)
                  image_size: int = 32,  # H = W: 4·2^k for k >= 1
                  slope: float = 0.2,  # leaky-ReLU slope
+                 halvings: int | None = None,  # stride-2 convolutions (default: down to 4×4); the last conv covers the rest
                 ):
         super().__init__()
         self.shape = (check_positive_int(channels, "channels"), check_positive_int(image_size, "image_size"), image_size)
-        halvings = (image_size // 4).bit_length() - 1
-        if image_size < 8 or image_size != 4 * 2**halvings:
+        most = (image_size // 4).bit_length() - 1
+        if image_size < 8 or image_size != 4 * 2**most:
             raise ValueError(f"`image_size` must be 4·2^k with k >= 1 (8, 16, 32, 64, ...), got {image_size!r}")
+        halvings = most if halvings is None else check_positive_int(halvings, "halvings")
+        if halvings > most:
+            raise ValueError(f"`halvings` must be at most {most} for {image_size}×{image_size} images, got {halvings}")
         act = lambda: nn.LeakyReLU(check_positive(slope, "slope"))
         width = check_positive_int(width, "width")
         layers = [nn.Conv2d(channels, width, 3, 1, 1), act()]
         for k in range(halvings):
             layers += [nn.Conv2d(width * 2**k, width * 2 ** (k + 1), 4, 2, 1), act()]
-        self.net = nn.Sequential(*layers, nn.Conv2d(width * 2**halvings, 1, 4, 1, 0))
+        self.net = nn.Sequential(*layers, nn.Conv2d(width * 2**halvings, 1, image_size // 2**halvings, 1, 0))
+
+    def _check(self, x: torch.Tensor) -> torch.Tensor:
+        if x.ndim != 4 or tuple(x.shape[1:]) != self.shape:
+            raise ValueError(f"`x` must have shape (B, {', '.join(map(str, self.shape))}), got {tuple(x.shape)}")
+        return x
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         "f_θ(x) for images `x` of shape (B, C, H, H); returns shape (B,)."
-        if x.ndim != 4 or tuple(x.shape[1:]) != self.shape:
-            raise ValueError(f"`x` must have shape (B, {', '.join(map(str, self.shape))}), got {tuple(x.shape)}")
-        return self.net(x).flatten()
+        return self.net(self._check(x)).flatten()
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        "The top-layer features of images `x`: the activations below the last convolution, flattened to (B, F)."
+        return self.net[:-1](self._check(x)).flatten(1)
 
 # %% ../nbs/02_ebm.ipynb #2128f162
 class ResBlock(nn.Module):

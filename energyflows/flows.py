@@ -18,10 +18,11 @@ from .toy2d import Toy2D, as_sampler
 
 # %% auto #0
 __all__ = ['COUPLING_MASKS', 'FLOWPP_CIFAR_MASKS', 'FlowLayer', 'ActNorm', 'InvertibleLinear', 'AffineCoupling', 'mlp',
-           'standard_normal_log_prob', 'Flow', 'vector_flow', 'Squeeze', 'conv_net', 'image_flow', 'flow_mle_step',
-           'fit_flow', 'mixture_log_cdf', 'mixture_log_sf', 'mixture_log_pdf', 'mixture_logit_cdf',
-           'mixture_inverse_logit_cdf', 'mixture_inverse_cdf', 'changed_channels', 'MixtureCoupling', 'concat_elu',
-           'AttentionConditioner', 'attention_coupling', 'VariationalDequantizer', 'dequantized_log_prob', 'flow_pp']
+           'standard_normal_log_prob', 'Flow', 'vector_flow', 'Squeeze', 'Unsqueeze', 'OnChannels', 'conv_net',
+           'image_flow', 'flow_mle_step', 'fit_flow', 'mixture_log_cdf', 'mixture_log_sf', 'mixture_log_pdf',
+           'mixture_logit_cdf', 'mixture_inverse_logit_cdf', 'mixture_inverse_cdf', 'changed_channels',
+           'MixtureCoupling', 'concat_elu', 'AttentionConditioner', 'attention_coupling', 'VariationalDequantizer',
+           'dequantized_log_prob', 'flow_pp']
 
 # %% ../nbs/03_flows.ipynb #a6b07033
 class FlowLayer(nn.Module):
@@ -225,6 +226,35 @@ class Squeeze(FlowLayer):
         return x, y.new_zeros(b)
 
 
+class Unsqueeze(FlowLayer):
+    "Depth-to-space, the inverse of `Squeeze`: (4C, H, W) → (C, 2H, 2W); volume-preserving."
+    def forward(self, x):
+        return Squeeze.inverse(self, x)
+
+    def inverse(self, y):
+        return Squeeze.forward(self, y)
+
+
+class OnChannels(FlowLayer):
+    "Apply `layers` to the first `channels` channels only; the others pass through unchanged (Glow's factoring-out)."
+    def __init__(self, layers: list[FlowLayer], channels: int):
+        super().__init__()
+        self.layers, self.channels = nn.ModuleList(layers), check_positive_int(channels, "channels")
+
+    def _run(self, x, layers, step):
+        kept, logdet = x[:, :self.channels], x.new_zeros(len(x))
+        for layer in layers:
+            kept, ld = step(layer, kept)
+            logdet = logdet + ld
+        return torch.cat([kept, x[:, self.channels:]], 1), logdet
+
+    def forward(self, x):
+        return self._run(x, self.layers, lambda layer, v: layer(v))
+
+    def inverse(self, y):
+        return self._run(y, reversed(self.layers), lambda layer, v: layer.inverse(v))
+
+
 def conv_net(in_channels: int, out_channels: int, hidden: int = 64) -> nn.Sequential:
     "A coupling conditioner for images: 3×3 conv, SiLU, 1×1 conv, SiLU, 3×3 conv starting at zero (the block starts as the identity)."
     net = nn.Sequential(nn.Conv2d(in_channels, hidden, 3, padding=1), nn.SiLU(), nn.Conv2d(hidden, hidden, 1), nn.SiLU(),
@@ -239,21 +269,33 @@ def image_flow(
     n_blocks: int = 4,  # ActNorm → 1×1 convolution → affine coupling blocks per level
     hidden: int = 64,  # channels of the conditioners
     seed: int = 0,  # seed for the random rotations that initialise the 1×1 convolutions
+    factor_out: bool = False,  # Glow's multi-scale architecture: after each level but the last, half the channels are latents
 ) -> Flow:
     "A Glow-style flow on images: per level a squeeze, then blocks of ActNorm, an invertible 1×1 conv and a coupling."
     c, h, w = shape
     n_levels, n_blocks = check_positive_int(n_levels, "n_levels"), check_positive_int(n_blocks, "n_blocks")
+    hidden = check_positive_int(hidden, "hidden")
     if h % 2**n_levels or w % 2**n_levels:
         raise ValueError(f"height and width must be divisible by 2^n_levels = {2**n_levels}, got {h}×{w}")
-    g, layers = torch.Generator().manual_seed(seed), []
-    for level in range(n_levels):
-        c, h, w = 4 * c, h // 2, w // 2
-        layers.append(Squeeze())
-        for k in range(n_blocks):
-            kept = c // 2 if k % 2 == 0 else c - c // 2
-            layers += [ActNorm(c), InvertibleLinear(c, generator=g),
-                       AffineCoupling(conv_net(kept, 2 * (c - kept), check_positive_int(hidden, "hidden")), c, parity=k % 2)]
-    return Flow(layers, tuple(shape), (c, h, w))
+    g = torch.Generator().manual_seed(seed)
+
+    def blocks(c):
+        "`n_blocks` of ActNorm → 1×1 convolution → coupling on `c` channels."
+        return [layer for k in range(n_blocks) for layer in (
+            ActNorm(c), InvertibleLinear(c, generator=g),
+            AffineCoupling(conv_net(c - c // 2 if k % 2 else c // 2, 2 * (c // 2 if k % 2 else c - c // 2), hidden), c, parity=k % 2))]
+
+    def levels(c, remaining):
+        "Squeeze, blocks, then the remaining levels: on all channels, or (factor_out) on half of them at this shape."
+        layers = [Squeeze()] + blocks(4 * c)
+        if remaining == 1:
+            return layers
+        if factor_out:
+            return layers + [OnChannels(levels(2 * c, remaining - 1) + [Unsqueeze()], 2 * c)]
+        return layers + levels(4 * c, remaining - 1)
+
+    squeezes = 1 if factor_out else n_levels
+    return Flow(levels(c, n_levels), tuple(shape), (c * 4**squeezes, h // 2**squeezes, w // 2**squeezes))
 
 # %% ../nbs/03_flows.ipynb #c95518e0
 def flow_mle_step(flow: Flow, optimizer: torch.optim.Optimizer, x: torch.Tensor) -> dict[str, float]:

@@ -135,7 +135,7 @@ def resolve_config(
 
 # %% ../nbs/21_train.ipynb #ebca40f5
 METHODS: dict[str, type] = {}
-METHOD_MODULES = ("energyflows.coopflow_images",)  # modules whose methods register when first asked for
+METHOD_MODULES = ("energyflows.coopflow_images", "energyflows.fce_images")  # modules whose methods register when first asked for
 
 
 def register(cls):
@@ -188,6 +188,10 @@ class Method:
     def reference(self, models: dict[str, nn.Module], batch: torch.Tensor, n_sample: int) -> dict[str, Callable[[], object]]:
         "For `bench`: plain fp32 loops written without the loop's machinery, {'langevin_step', 'train_iteration', 'sampling'}."
         raise NotImplementedError(f"method {self.name!r} has no plain reference for `bench`")
+
+    def lr_factor(self, name: str, iteration: int) -> float:
+        "A factor on the learning rate of network `name` at `iteration` (e.g. a slower rate after a pretraining phase)."
+        return 1.0
 
 # %% ../nbs/21_train.ipynb #d0a6f2cf
 @dataclass
@@ -440,11 +444,11 @@ class Trainer:
         return bool(flag.item())
 
     def _set_lr(self, iteration: int):
-        "Apply warm-up and the roll-back factor to every optimiser."
+        "Apply warm-up, the roll-back factor and the method's phase factor to every optimiser."
         factor = warmup_factor(iteration, self.config.warmup) * self.lr_scale
-        for optimizer in self.optimizers.values():
+        for name, optimizer in self.optimizers.items():
             for group in optimizer.param_groups:
-                group["lr"] = group["base_lr"] * factor
+                group["lr"] = group["base_lr"] * factor * self.method.lr_factor(name, iteration)
 
     def step(self) -> dict[str, float]:
         "Run one training iteration; return the numbers to log (empty when the iteration was bad)."

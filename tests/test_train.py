@@ -156,3 +156,24 @@ def test_coopflow_pretraining_with_flowpp_under_two_processes(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     metrics = json.loads((tmp_path / "two" / "metrics.json").read_text())
     assert metrics["processes"] == 2 and metrics["iterations"] == 6 and metrics["bad_iterations"] == 0
+
+
+def test_fce_turns_under_two_processes_match_one(tmp_path):
+    # flow pretraining, then FCE's turns (threshold 0.7 gives both players turns in tiny): the accuracy is averaged
+    # over the processes, so both train the same player; then `sample` draws from the trained flow
+    settings = ["--set", "n_iters=10", "checkpoint_every=10", "sample_every=0", "batch_size=8", "log_every=1", "threshold=0.7"]
+    single = run("train", "fce", "--preset", "tiny", "--out", tmp_path / "one", *settings)
+    assert single.returncode == 0, single.stderr
+    double = torchrun("train", "fce", "--preset", "tiny", "--out", tmp_path / "two", *settings)
+    assert double.returncode == 0, double.stderr[-3000:]
+    logs = [list(csv.DictReader((tmp_path / p / "log.csv").open())) for p in ("one", "two")]
+    assert [r["ebm_turn"] for r in logs[0]] == [r["ebm_turn"] for r in logs[1]]
+    assert {r["ebm_turn"] for r in logs[0] if r["ebm_turn"]} == {"0.0", "1.0"}, "both players should get turns"
+    one, two = (torch.load(tmp_path / p / "checkpoint.pt", weights_only=False)["models"] for p in ("one", "two"))
+    for net in ("ebm", "flow"):
+        for key in one[net]:
+            assert torch.allclose(one[net][key].float(), two[net][key].float(), atol=2e-5, rtol=1e-4), (net, key)
+    sampled = run("sample", tmp_path / "one", "--n", "4", "--tensor", tmp_path / "s.pt")
+    assert sampled.returncode == 0, sampled.stderr
+    images = torch.load(tmp_path / "s.pt")
+    assert images.shape == (4, 3, 16, 16) and images.abs().max() <= 1
