@@ -10,18 +10,15 @@ import dataclasses
 import json
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Callable
 
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
-from .core import (check_choice, check_nonnegative_int, check_positive, check_positive_int, in_test, save_checkpoint,
-                              seed_everything, train_loop, write_json)
+from .core import (check_choice, check_nonnegative_int, check_positive, check_positive_int, map_processes,
+                              save_checkpoint, seed_everything, train_loop, write_json)
 from .ebm import MLPEnergy, ebm_update, revise, short_run_sample, train_short_run
 from .flows import Flow, fit_flow, flow_mle_step, vector_flow
 from .langevin import LangevinResult, NonFiniteError, noise_decay
@@ -315,9 +312,8 @@ def study_run(
     return row
 
 
-def _one_thread_run(args: tuple[str, dict, Path | None]) -> dict:
-    "Worker: `study_run` on one thread, for a method, the settings as a plain dict, and a run folder."
-    torch.set_num_threads(1)
+def _study_job(args: tuple[str, dict, Path | None]) -> dict:
+    "Worker: `study_run` for a method, the settings as a plain dict, and a run folder."
     method, settings, out = args
     return study_run(method, CoopFlowConfig(**settings), out)
 
@@ -329,9 +325,8 @@ def run_study(
 ) -> list[dict]:
     "Run each (method, config[, out]) of `runs` on `workers` processes; return their rows in order."
     from energyflows import coopflow  # workers import the module, also when this runs inside the notebook
-    with ProcessPoolExecutor(check_positive_int(workers, "workers"), mp_context=get_context("spawn")) as pool:
-        rows = pool.map(coopflow._one_thread_run, [(r[0], dataclasses.asdict(r[1]), r[2] if len(r) > 2 else None) for r in runs])
-        return list(tqdm(rows, total=len(runs), desc="study", disable=in_test() if progress is None else not progress))
+    jobs = [(r[0], dataclasses.asdict(r[1]), r[2] if len(r) > 2 else None) for r in runs]
+    return map_processes(coopflow._study_job, jobs, workers, "study", progress)
 
 
 def summarize(rows: list[dict], by: tuple[str, ...] = ("data", "method"),

@@ -10,6 +10,9 @@ import math
 import os
 import random
 import tempfile
+from concurrent.futures import ProcessPoolExecutor
+from functools import partial
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -19,8 +22,8 @@ from tqdm.auto import tqdm
 
 # %% auto #0
 __all__ = ['check_positive_int', 'check_nonnegative_int', 'check_positive', 'check_nonnegative', 'check_choice', 'check_finite',
-           'check_points', 'in_test', 'test_or', 'seed_everything', 'train_loop', 'atomic_write', 'write_json',
-           'save_checkpoint']
+           'check_points', 'in_test', 'test_or', 'seed_everything', 'train_loop', 'map_processes', 'atomic_write',
+           'write_json', 'save_checkpoint']
 
 # %% ../nbs/06_core.ipynb #7d2663d9
 def check_positive_int(value, name: str) -> int:
@@ -128,6 +131,29 @@ def train_loop(
         if i % postfix_every == 0 or i == n_iters - 1:
             bar.set_postfix({k: f"{v:.3g}" for k, v in metrics.items()}, refresh=False)
     return history
+
+# %% ../nbs/06_core.ipynb #b5db335d
+def _on_one_thread(job: Callable, item):
+    "Worker: `job(item)` with torch limited to one thread."
+    torch.set_num_threads(1)
+    return job(item)
+
+
+def map_processes(
+    job: Callable,  # a module-level function of one item
+    items: Iterable,  # the items (picklable)
+    workers: int = 2,  # processes; 1 runs here, one item after another
+    desc: str = "runs",  # label of the progress bar
+    progress: bool | None = None,  # show a bar over the items; default: on, except under `nbdev_test`
+) -> list:
+    "`[job(item) for item in items]`, in order, on `workers` spawned processes of one thread each."
+    items = list(items)
+    bar = dict(total=len(items), desc=desc, disable=in_test() if progress is None else not progress)
+    if check_positive_int(workers, "workers") == 1:
+        return [job(item) for item in tqdm(items, **bar)]
+    from energyflows import core  # the workers import the module, also when this runs inside the notebook
+    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+        return list(tqdm(pool.map(partial(core._on_one_thread, job), items), **bar))
 
 # %% ../nbs/06_core.ipynb #48f15173
 def atomic_write(path, write: Callable) -> Path:

@@ -9,19 +9,16 @@ import copy
 import dataclasses
 import math
 import time
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
-from typing import Callable
 from dataclasses import dataclass
-from multiprocessing import get_context
+from typing import Callable
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
 
-from .core import (check_choice, check_nonnegative_int, check_positive, check_positive_int, in_test,
+from .core import (check_choice, check_nonnegative_int, check_positive, check_positive_int, map_processes,
                               seed_everything, train_loop)
 from .ebm import MLPEnergy
 from .flows import ActNorm, Flow, fit_flow, vector_flow
@@ -364,9 +361,8 @@ def fce2d_run(config: FCE2DConfig, progress: bool | None = False) -> dict:
             "ebm_updates": history["eval_updates"][-1], "seconds": round(time.time() - start, 1)}
 
 
-def _one_thread_run(settings: dict) -> dict:
-    "Worker: `fce2d_run` on one thread, for the settings as a plain dict."
-    torch.set_num_threads(1)
+def _study_job(settings: dict) -> dict:
+    "Worker: `fce2d_run` for the settings as a plain dict."
     return fce2d_run(FCE2DConfig(**settings))
 
 
@@ -378,8 +374,4 @@ def run_fce2d_study(
     "Run `fce2d_run` for each of `configs` on `workers` processes; return the rows in order."
     from energyflows import fce  # workers import the module, also when this runs inside the notebook
     settings = [dataclasses.asdict(c.validate()) for c in configs]
-    bar = dict(total=len(settings), desc="FCE study", disable=in_test() if progress is None else not progress)
-    if check_positive_int(workers, "workers") == 1:
-        return [fce.fce2d_run(FCE2DConfig(**s)) for s in tqdm(settings, **bar)]
-    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-        return list(tqdm(pool.map(fce._one_thread_run, settings), **bar))
+    return map_processes(fce._study_job, settings, workers, "FCE study", progress)
