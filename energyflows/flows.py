@@ -281,9 +281,12 @@ def image_flow(
 
     def blocks(c):
         "`n_blocks` of ActNorm → 1×1 convolution → coupling on `c` channels."
-        return [layer for k in range(n_blocks) for layer in (
-            ActNorm(c), InvertibleLinear(c, generator=g),
-            AffineCoupling(conv_net(c - c // 2 if k % 2 else c // 2, 2 * (c // 2 if k % 2 else c - c // 2), hidden), c, parity=k % 2))]
+        layers = []
+        for k in range(n_blocks):
+            kept = c // 2 if k % 2 == 0 else c - c // 2
+            layers += [ActNorm(c), InvertibleLinear(c, generator=g),
+                       AffineCoupling(conv_net(kept, 2 * (c - kept), hidden), c, parity=k % 2)]
+        return layers
 
     def levels(c, remaining):
         "Squeeze, blocks, then the remaining levels: on all channels, or (factor_out) on half of them at this shape."
