@@ -182,6 +182,10 @@ class Method:
         "`n` images in [-1, 1] from the model (the loop passes the EMA networks when there are any)."
         raise NotImplementedError
 
+    def training_images(self, data) -> torch.Tensor:
+        "The uint8 images the loop trains on, from the loaded `ImageSet` (e.g. all but one class, for anomaly detection)."
+        return data.images
+
     def initialize(self, models: dict[str, nn.Module], batch: torch.Tensor) -> None:
         "Data-dependent initialisation (e.g. a flow's ActNorm) on the first global batch, before any wrapping."
 
@@ -272,6 +276,7 @@ class StepContext:
     generator: torch.Generator  # this process's generator (seed, rank): Langevin noise
     shared: torch.Generator  # the same on every process, reseeded at each iteration: per-image noise
     order: BatchOrder  # the data order (gives the local slice)
+    indices: torch.Tensor | None = None  # the training-set indices of the global batch (None when sampling): per-image state such as fixed masks
     precision: str = "fp32"  # the run's precision
 
     def autocast(self):
@@ -413,8 +418,8 @@ class Trainer:
     def _load_data(self):
         "The training images as one uint8 tensor (on the GPU when it is small enough)."
         from energyflows.data import load_images
-        images = load_images(self.config.dataset, "train", size=self.config.image_size,
-                             limit=self.config.data_limit or None).images
+        images = self.method.training_images(load_images(self.config.dataset, "train", size=self.config.image_size,
+                                                          limit=self.config.data_limit or None))
         if self.device.type == "cuda" and images.numel() < 2**31:
             images = images.to(self.device)
         return images
@@ -429,10 +434,10 @@ class Trainer:
             nets[name] = net
         return nets
 
-    def context(self, iteration: int) -> StepContext:
+    def context(self, iteration: int, indices: torch.Tensor | None = None) -> StepContext:
         "The `StepContext` of `iteration`, with the shared generator reseeded from (seed, iteration)."
         self.shared.manual_seed(_mix(self.config.seed, iteration, 2))
-        return StepContext(iteration, self.device, self.generator, self.shared, self.order, self.config.precision)
+        return StepContext(iteration, self.device, self.generator, self.shared, self.order, self.config.precision, indices)
 
     # ---- one iteration ----------------------------------------------------------------------------------------
     def _all_agree_bad(self, bad: bool) -> bool:
@@ -452,8 +457,8 @@ class Trainer:
 
     def step(self) -> dict[str, float]:
         "Run one training iteration; return the numbers to log (empty when the iteration was bad)."
-        ctx = self.context(self.iteration)
         indices = self.order.global_indices(self.iteration)
+        ctx = self.context(self.iteration, indices)
         batch = prepare_batch(self.data[indices.to(self.data.device)], self.config, ctx)
         self._set_lr(self.iteration)
         losses, logs = None, {}
