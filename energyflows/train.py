@@ -276,8 +276,8 @@ class StepContext:
     generator: torch.Generator  # this process's generator (seed, rank): Langevin noise
     shared: torch.Generator  # the same on every process, reseeded at each iteration: per-image noise
     order: BatchOrder  # the data order (gives the local slice)
-    indices: torch.Tensor | None = None  # the training-set indices of the global batch (None when sampling): per-image state such as fixed masks
     precision: str = "fp32"  # the run's precision
+    indices: torch.Tensor | None = None  # the training-set indices of the global batch (None when sampling): per-image state such as fixed masks
 
     def autocast(self):
         "The autocast context for training forwards (a no-op in fp32 or on the CPU)."
