@@ -53,17 +53,27 @@ def _check_clamp(clamp):
     return float(clamp[0]), float(clamp[1])
 
 
+def _call(log_prob, x: torch.Tensor) -> torch.Tensor:
+    "`log_prob(x)`; when a model refuses a non-finite state with a `ValueError` (a flow's input check), the chain diverged."
+    try:
+        return log_prob(x)
+    except ValueError:
+        if bool(torch.isfinite(x).all()):
+            raise
+        raise NonFiniteError("Langevin chain reached NaN or Inf states; lower `step_size` or check the model") from None
+
+
 def _gradient(log_prob, x: torch.Tensor, score: bool, differentiable: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
     "The gradient of log p at `x` and the log-density of each state (NaN when `log_prob` returns a score); with `differentiable`, the gradient keeps its graph."
     if score:
-        grad = log_prob(x)
+        grad = _call(log_prob, x)
         if grad.shape != x.shape:
             raise ValueError(f"with score=True, `log_prob` must return a gradient of shape {tuple(x.shape)}, got {tuple(grad.shape)}")
         return (grad if differentiable else grad.detach()), torch.full((), float("nan"), device=x.device)
     if not (differentiable and x.requires_grad):
         x = x.detach().requires_grad_(True)
     with torch.enable_grad():
-        lp = log_prob(x)
+        lp = _call(log_prob, x)
         if lp.shape != x.shape[:1]:
             raise ValueError(f"`log_prob` must return one value per sample, shape ({len(x)},), got {tuple(lp.shape)}")
         (grad,) = torch.autograd.grad(lp.sum(), x, create_graph=differentiable)
