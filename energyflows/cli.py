@@ -12,13 +12,16 @@ import json
 import re
 from pathlib import Path
 
-from .coopflow import NOISE_MODES, CoopFlowConfig, run_coopflow2d
-from .toy2d import DATASETS
+import numpy as np
+
+from .coopflow import NOISE_MODES, CoopFlowConfig, run_coopflow2d, sample_coopflow2d
+from .fce import FCE_STARTS, FCE2DConfig, run_fce2d, sample_fce2d
+from .toy2d import DATASETS, POINT_FILES
 from . import train as loop
-from .core import check_positive_int, save_checkpoint, write_json
+from .core import atomic_write, check_positive_int, write_json
 
 # %% auto #0
-__all__ = ['ALIASES', 'QUICK', 'add_config_options', 'config_from_args', 'build_parser', 'main']
+__all__ = ['ALIASES', 'QUICK', 'TWO_D', 'add_config_options', 'data_path', 'config_from_args', 'build_parser', 'main']
 
 # %% ../nbs/90_cli.ipynb #70892f9b
 ALIASES = {"n_steps": ["--langevin-steps"], "n_iters": ["--iters"]}
@@ -40,7 +43,7 @@ def _field_help(cls) -> dict[str, str]:
 def add_config_options(parser: argparse.ArgumentParser, cls) -> None:
     "Add one option per field of dataclass `cls` to `parser`, with its comment as help and its default."
     helps = _field_help(cls)
-    choices = {"data": sorted(DATASETS), "noise": list(NOISE_MODES)}
+    choices = {"noise": list(NOISE_MODES), "start": list(FCE_STARTS)}
     for field in dataclasses.fields(cls):
         flags = [f"--{field.name.replace('_', '-')}"] + ALIASES.get(field.name, [])
         default, kind = field.default, type(field.default)
@@ -48,8 +51,15 @@ def add_config_options(parser: argparse.ArgumentParser, cls) -> None:
         if isinstance(default, tuple):
             kwargs.update(type=type(default[0]), nargs=len(default), metavar=field.name.upper())
         else:
-            kwargs.update(type=kind, choices=choices.get(field.name))
+            kwargs.update(type=data_path if field.name == "data" else kind, choices=choices.get(field.name))
         parser.add_argument(*flags, **kwargs)
+
+
+def data_path(text: str) -> str:
+    "A `--data` value: a dataset name as it is, a path (a point file, a .npz file or a folder) made absolute so that resume and sample find it."
+    path = Path(text).expanduser()
+    is_path = text not in DATASETS and (text.lower().endswith((*POINT_FILES, ".npz")) or path.is_dir())
+    return str(path.resolve()) if is_path else text
 
 
 def config_from_args(cls, args: argparse.Namespace):
@@ -58,6 +68,10 @@ def config_from_args(cls, args: argparse.Namespace):
 
 # %% ../nbs/90_cli.ipynb #834f382b
 QUICK = dict(n_iters=60, batch_size=128, n_steps=10)  # `demo --quick`: seconds, for tests
+TWO_D = {  # the 2-D methods: settings, run, sampler (run folder, n, seed → points in the data's units), help
+    "coopflow2d": (CoopFlowConfig, run_coopflow2d, sample_coopflow2d, "CoopFlow (chapter 10) on a 2-D dataset or your own points"),
+    "fce2d": (FCE2DConfig, run_fce2d, sample_fce2d, "FCE or NCE (chapter 12) on a 2-D dataset or your own points"),
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -69,17 +83,21 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--quick", action="store_true", help="a few seconds instead of a minute (used by the tests)")
     train = commands.add_parser("train", help="train a method into a run folder")
     methods = train.add_subparsers(dest="method", required=True, metavar="METHOD")
-    coop = methods.add_parser("coopflow2d", help="CoopFlow on a 2-D dataset")
-    coop.add_argument("--out", type=Path, required=True, help="run folder")
-    coop.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint.pt")
-    add_config_options(coop, CoopFlowConfig)
+    for name, (cls, _, _, help_) in TWO_D.items():
+        sub = methods.add_parser(name, help=help_)
+        sub.add_argument("--out", type=Path, required=True, help="run folder")
+        if name == "coopflow2d":
+            sub.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint.pt")
+        add_config_options(sub, cls)
     for name, cls in loop.load_methods().items():
         _add_image_method(methods, name, cls)
-    sample = commands.add_parser("sample", help="draw samples of a trained run into a picture (and a tensor file)")
+    sample = commands.add_parser("sample", help="write samples of a trained run: .npy points (2-D) or .npz images, PNG files, a grid")
     sample.add_argument("run", type=Path, help="run folder written by `energyflows train`")
     sample.add_argument("--n", type=int, default=64, help="number of samples (default: 64)")
-    sample.add_argument("--out", type=Path, default=None, help="PNG grid to write (default: RUN/samples/sampled.png)")
-    sample.add_argument("--tensor", type=Path, default=None, help="also save the samples in [-1, 1] as a torch file")
+    sample.add_argument("--out", type=Path, default=None, help="file to write: .npy (N, 2) in the data's units for a 2-D run, "
+                        ".npz with `images` (N, C, H, W) in [0, 1] for an image run (default: RUN/samples.npy or RUN/samples/samples.npz)")
+    sample.add_argument("--png", type=Path, default=None, help="image runs: also write each sample as DIR/sample_00000.png, …")
+    sample.add_argument("--grid", type=Path, default=None, help="image runs: also write a grid picture of the samples (PNG)")
     sample.add_argument("--seed", type=int, default=None, help="seed of the chains (default: the run's)")
     sample.add_argument("--device", default=None, help="device (default: the run's)")
     evaluate = commands.add_parser("eval", help="score a trained run (offline FD on Fashion-MNIST, FID otherwise) into its metrics.json")
@@ -110,27 +128,37 @@ def _add_image_method(methods, name: str, cls) -> None:
     sub = methods.add_parser(name, help=cls.__doc__, epilog=_settings_epilog(cls), formatter_class=argparse.RawDescriptionHelpFormatter)
     sub.add_argument("--preset", default="tiny", help=f"one of {', '.join(cls.presets)} (default: tiny)")
     sub.add_argument("--out", type=Path, required=True, help="run folder")
+    sub.add_argument("--data", type=data_path, default=None, help="a dataset name, a folder of images (flat or one sub-folder "
+                     "per class) or a .npz array (N, H, W[, C]) of uint8 or [0, 1] floats (default: the preset's dataset)")
     sub.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE", help="settings on top of the preset (listed below)")
     sub.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint.pt, with its saved settings")
 
 
 def _report(metrics: dict, out: Path) -> None:
-    "Print the headline numbers and where the files went."
-    print(f"trained in {metrics['seconds']:.0f} s; sample-KL to the exact density: CoopFlow {metrics['coopflow']['kl_samples']:.4f}, "
-          f"its flow alone {metrics['flow']['kl_samples']:.4f}")
-    if metrics["diverged_at"] is not None:
-        print(f"warning: the chains diverged at iteration {metrics['diverged_at']}; the model was rolled back")
-    for name in ("coopflow.png", "metrics.json", "config.json", "checkpoint.pt"):
-        print(f"{name.split('.')[0]}: {out / name}")
+    "Print the headline numbers of a 2-D run and where the files went."
+    exact = metrics["exact_density"]
+    against = "the exact density" if exact else "the held-out points"
+    if "coopflow" in metrics:
+        key = "kl_samples" if exact else "kl_heldout"
+        print(f"trained in {metrics['seconds']:.0f} s; sample-KL to {against}: CoopFlow {metrics['coopflow'][key]:.4f}, "
+              f"its flow alone {metrics['flow'][key]:.4f}")
+        if metrics["diverged_at"] is not None:
+            print(f"warning: the chains diverged at iteration {metrics['diverged_at']}; the model was rolled back")
+    else:
+        print(f"trained in {metrics['seconds']:.0f} s; grid-KL of the EBM to {against}: "
+              f"{metrics['ebm_kl' if exact else 'ebm_kl_heldout']:.4f} after {metrics['ebm_updates']:.0f} EBM updates")
+    for path in sorted(out.iterdir()):
+        print(f"{path.stem}: {path}")
 
 
 def _image_command(parser, args) -> int:
-    "Run `train METHOD`, `sample`, `eval` or `bench`; argument errors exit through the parser."
+    "Run `train METHOD` (an image method), `sample`, `eval` or `bench`; argument errors exit through the parser."
     try:
         if args.command == "train":
             if args.resume and not (args.out / "checkpoint.pt").exists():
                 parser.error(f"--resume: no checkpoint.pt in {args.out}")
-            metrics = loop.train(args.method, args.out, args.preset, args.set, resume=args.resume)
+            overrides = args.set + ([f"dataset={args.data}"] if args.data else [])
+            metrics = loop.train(args.method, args.out, args.preset, overrides, resume=args.resume)
             print(f"{metrics['iterations']} iterations in {metrics['seconds']:.0f} s ({metrics['images_per_second']:.0f} images/s); "
                   f"{metrics['bad_iterations']} bad iterations, {metrics['rollbacks']} roll-backs")
             for name in ("config.json", "checkpoint.pt", "log.csv", "samples", "metrics.json"):
@@ -140,50 +168,95 @@ def _image_command(parser, args) -> int:
             print(loop.bench_table(rows))
             if args.out:
                 write_json(args.out, rows)
+        elif args.command == "sample":
+            _sample(args)
         else:
-            run = loop.load_run(args.run, args.device)
-            n = check_positive_int(args.n, "n")
-            if args.command == "sample":
-                _sample(run, n, args)
-            else:
-                scores = loop.evaluate(run, n, args.fid_weights)
-                path = args.run / "metrics.json"
-                metrics = json.loads(path.read_text()) if path.exists() else {}
-                write_json(path, {**metrics, **scores})
-                print(", ".join(f"{k}: {v:.4g}" for k, v in scores.items()), f"(written to {path})")
+            _evaluate(args)
     except (ValueError, loop.CheckpointError, FileNotFoundError) as error:
         parser.error(str(error))
     return 0
 
 
-def _sample(run, n: int, args) -> None:
-    "Write `n` samples of `run` as a grid (and a tensor file)."
+def _evaluate(args) -> None:
+    "Score an image run into its metrics.json; a missing FID weights file is a user's error, said as such."
+    run, n = loop.load_run(args.run, args.device), check_positive_int(args.n, "n")
+    try:
+        scores = loop.evaluate(run, n, args.fid_weights)
+    except RuntimeError as error:  # the Inception weights are neither here nor downloadable
+        raise FileNotFoundError(str(error)) from error
+    path = args.run / "metrics.json"
+    metrics = json.loads(path.read_text()) if path.exists() else {}
+    write_json(path, {**metrics, **scores})
+    print(", ".join(f"{k}: {v:.4g}" for k, v in scores.items()), f"(written to {path})")
+
+
+def _run_method(run: Path) -> str:
+    "The method that wrote the run folder `run` (from its config.json)."
+    path = run / "config.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"no config.json in {run}: is it a run folder written by `energyflows train`?")
+    return json.loads(path.read_text())["method"]
+
+
+def _check_suffix(path: Path, suffix: str, what: str) -> Path:
+    "`path` if it ends in `suffix`, else a `ValueError` that says what the run writes."
+    if path.suffix.lower() != suffix:
+        raise ValueError(f"--out: {what}, so the file must end in {suffix}; got {path}")
+    return path
+
+
+def _save_array(path: Path, save) -> None:
+    "Write a NumPy file atomically with `save(file)` (np.save or np.savez bound to the arrays)."
+    def write(tmp):
+        with open(tmp, "wb") as f:
+            save(f)
+    atomic_write(path, write)
+
+
+def _sample(args) -> None:
+    "Write `--n` samples of a run folder: points (.npy) for a 2-D run; images (.npz, PNG files, a grid) for an image run."
+    method, n = _run_method(args.run), check_positive_int(args.n, "n")
+    if method in TWO_D:
+        if args.png or args.grid:
+            raise ValueError(f"--png and --grid are for image runs; {args.run} is a 2-D {method} run (its samples are points)")
+        out = _check_suffix(args.out or args.run / "samples.npy", ".npy", f"a 2-D run ({method}) writes points of shape (N, 2)")
+        points = TWO_D[method][2](args.run, n, args.seed).numpy()
+        _save_array(out, lambda f: np.save(f, points))
+        print(f"{n} points (N, 2) in the data's units, values in [{points.min():.4g}, {points.max():.4g}]: {out}")
+        return
     from torchvision.utils import save_image
-    images = run.sample(n, args.seed)
-    out = args.out or args.run / "samples" / "sampled.png"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    save_image(images, out, nrow=max(1, int(n**0.5)), normalize=True, value_range=(-1, 1))
-    if args.tensor:
-        save_checkpoint(args.tensor, images)
-    print(f"{n} samples: {out}" + (f" and {args.tensor}" if args.tensor else ""))
+    out = _check_suffix(args.out or args.run / "samples" / "samples.npz", ".npz", "an image run writes images (N, C, H, W)")
+    images = (loop.load_run(args.run, args.device).sample(n, args.seed) + 1) / 2  # [-1, 1] -> [0, 1]
+    _save_array(out, lambda f: np.savez(f, images=images.numpy()))
+    written = [f"{n} images {tuple(images.shape)} in [0, 1]: {out}"]
+    if args.png:
+        args.png.mkdir(parents=True, exist_ok=True)
+        for i, image in enumerate(images):
+            save_image(image, args.png / f"sample_{i:05d}.png")
+        written.append(f"PNG files: {args.png}")
+    if args.grid:
+        args.grid.parent.mkdir(parents=True, exist_ok=True)
+        save_image(images, args.grid, nrow=max(1, int(n**0.5)))
+        written.append(f"grid: {args.grid}")
+    print("\n".join(written))
 
 
 def main(argv: list[str] | None = None) -> int:
     "Entry point of the `energyflows` command."
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command in ("sample", "eval", "bench") or (args.command == "train" and args.method != "coopflow2d"):
+    if args.command in ("sample", "eval", "bench") or (args.command == "train" and args.method not in TWO_D):
         return _image_command(parser, args)
     if args.command == "demo":
-        config = CoopFlowConfig(**(QUICK if args.quick else {}))
-        out, resume = args.out, False
+        config, run, out, resume = CoopFlowConfig(**(QUICK if args.quick else {})), run_coopflow2d, args.out, False
     else:
-        try:
-            config = config_from_args(CoopFlowConfig, args)
-        except ValueError as error:
-            parser.error(str(error))
-        out, resume = args.out, args.resume
+        cls, run, _, _ = TWO_D[args.method]
+        out, resume = args.out, getattr(args, "resume", False)
         if resume and not (out / "checkpoint.pt").exists():
             parser.error(f"--resume: no checkpoint.pt in {out}")
-    _report(run_coopflow2d(config, out, resume=resume), out)
+        try:
+            config = config_from_args(cls, args)
+        except (ValueError, FileNotFoundError) as error:
+            parser.error(str(error))
+    _report(run(config, out, resume=resume) if resume else run(config, out), out)
     return 0

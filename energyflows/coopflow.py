@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from .core import (check_choice, check_nonnegative_int, check_positive, check_positive_int, map_processes,
-                              save_checkpoint, seed_everything, train_loop, write_json)
+                              report_data, saved_config, save_checkpoint, seed_everything, train_loop, write_json)
 from .ebm import MLPEnergy, ebm_update, revise, short_run_sample, train_short_run
 from .flows import Flow, fit_flow, flow_mle_step, vector_flow
 from .langevin import LangevinResult, NonFiniteError, noise_decay
@@ -27,8 +27,8 @@ from .toy2d import Toy2D, as_sampler, get_dataset
 
 # %% auto #0
 __all__ = ['NOISE_MODES', 'METHODS', 'CoopFlowConfig', 'CoopFlow', 'DivergenceError', 'coopflow_step', 'is_runaway',
-           'build_coopflow', 'train_coopflow', 'evaluate_coopflow', 'coopflow_figure', 'run_coopflow2d', 'study_run',
-           'run_study', 'summarize']
+           'build_coopflow', 'train_coopflow', 'evaluate_coopflow', 'test_time_sample', 'coopflow_figure',
+           'run_coopflow2d', 'load_coopflow2d', 'sample_coopflow2d', 'study_run', 'run_study', 'summarize']
 
 # %% ../nbs/10_coopflow.ipynb #58f5e53f
 NOISE_MODES = ("on", "off", "decay")
@@ -37,7 +37,7 @@ NOISE_MODES = ("on", "off", "decay")
 @dataclass
 class CoopFlowConfig:
     "Every setting of a 2-D CoopFlow run (saved as `config.json` in the run folder)."
-    data: str = "spiral"  # a dataset of chapter 00
+    data: str = "spiral"  # a dataset of chapter 00, or a .npy/.csv file of points (N, 2) (see "Try it on your own data")
     n_iters: int = 1800  # joint iterations (after pretraining and warm-up)
     batch_size: int = 256  # data and chain batch size
     n_steps: int = 20  # Langevin steps T
@@ -223,25 +223,42 @@ def evaluate_coopflow(
     n: int = 20_000,  # samples per model
     seed: int = 1,  # seed of the evaluation samples
 ) -> tuple[dict, torch.Tensor, torch.Tensor]:
-    "Metrics of the flow q_α, the EBM exp f_θ and CoopFlow's samples; also return (x̂, x̃)."
-    generator = torch.Generator().manual_seed(seed)
-    noise = 0.0 if config.noise == "off" else 1.0
-    x_init, run = model.sample(n, config.n_steps, config.step_size * config.test_step_multiplier, noise, generator=generator)
+    "Metrics of the flow q_α, the EBM exp f_θ and CoopFlow's samples (against held-out points for a `PointCloud`); also return (x̂, x̃)."
+    x_init, x_revised = test_time_sample(model, config, n, torch.Generator().manual_seed(seed))
     with torch.no_grad():
+        if not data.exact:
+            return {"flow": {**data.sample_scores(x_init), **data.density_scores(model.flow.log_prob)},
+                    "ebm": data.density_scores(model.ebm), "coopflow": data.sample_scores(x_revised)}, x_init, x_revised
         flow = sample_metrics(data, x_init)
         flow["tv_samples"] = flow.pop("tv")
         flow.update(density_metrics(data, model.flow.log_prob))  # kl_density and tv (of the density)
         ebm = density_metrics(data, model.ebm)
-    return {"flow": flow, "ebm": ebm, "coopflow": sample_metrics(data, run.x)}, x_init, run.x
+    return {"flow": flow, "ebm": ebm, "coopflow": sample_metrics(data, x_revised)}, x_init, x_revised
+
+
+def test_time_sample(
+    model: CoopFlow,  # a trained model
+    config: CoopFlowConfig,  # its settings: T, s × test_step_multiplier, and unit noise unless noise="off"
+    n: int,  # number of samples
+    generator: torch.Generator | None = None,  # RNG of the latents and the chains
+) -> tuple[torch.Tensor, torch.Tensor]:
+    "`n` flow proposals x̂ and CoopFlow samples x̃ drawn with the run's test-time Langevin settings (model units)."
+    noise = 0.0 if config.noise == "off" else 1.0
+    x_init, run = model.sample(n, config.n_steps, config.step_size * config.test_step_multiplier, noise, generator=generator)
+    return x_init, run.x
 
 # %% ../nbs/10_coopflow.ipynb #3bf1d976
 def coopflow_figure(model: CoopFlow, data: Toy2D, x_init: torch.Tensor, x_revised: torch.Tensor):
-    "One row: exact density, flow density q_α, EBM density exp f_θ, flow samples x̂ and CoopFlow samples x̃."
+    "One row: exact density (a cloud: its training points), flow density q_α, EBM density exp f_θ, flow samples x̂ and CoopFlow samples x̃."
     from energyflows.viz import panel_row
+    truth = ("exact density", "density", data.log_prob) if data.exact else ("your points (training)", "samples", data.train)
     with torch.no_grad():
-        return panel_row([("exact density", "density", data.log_prob), ("flow density q_α", "density", model.flow.log_prob),
-                          ("EBM exp f_θ (normalised)", "density", model.ebm), ("flow samples x̂", "samples", x_init),
-                          ("CoopFlow samples x̃", "samples", x_revised)])
+        fig = panel_row([truth, ("flow density q_α", "density", model.flow.log_prob),
+                         ("EBM exp f_θ (normalised)", "density", model.ebm), ("flow samples x̂", "samples", x_init),
+                         ("CoopFlow samples x̃", "samples", x_revised)])
+    if not data.exact:
+        data.label_axes(fig)
+    return fig
 
 
 def run_coopflow2d(
@@ -254,22 +271,45 @@ def run_coopflow2d(
     import matplotlib.pyplot as plt
     out = Path(out)
     if resume:
-        config = CoopFlowConfig(**json.loads((out / "config.json").read_text()))
-    write_json(out / "config.json", dataclasses.asdict(config))
+        config = saved_config(out, CoopFlowConfig)
+    write_json(out / "config.json", {"method": "coopflow2d", **dataclasses.asdict(config)})
     data, model = get_dataset(config.data), build_coopflow(config)
+    if not data.exact:
+        report_data(data.summary(), out)
     start = time.time()
     history = train_coopflow(model, data, config, out, resume=resume, progress=progress)
     seconds = time.time() - start
     metrics, x_init, x_revised = evaluate_coopflow(model, data, config)
     metrics.update(seconds=round(seconds, 2), iterations=len(history.get("loss", [])),
                    diverged_at=history.get("diverged_at", [None])[0], runaway_iters=int(sum(history.get("runaway", []))),
-                   train_sample_max_abs=max(history.get("sample_max_abs", [0.0])))
+                   train_sample_max_abs=max(history.get("sample_max_abs", [0.0])), **data.about_metrics())
     write_json(out / "history.json", history)
     write_json(out / "metrics.json", metrics)
     fig = coopflow_figure(model, data, x_init, x_revised)
     fig.savefig(out / "coopflow.png", dpi=100, bbox_inches="tight")
     plt.close(fig)
     return metrics
+
+
+def load_coopflow2d(
+    out: Path,  # a run folder written by `run_coopflow2d`
+) -> tuple[CoopFlow, CoopFlowConfig, Toy2D]:
+    "The trained model of the run folder `out` (its last checkpoint), its settings and its data."
+    config = saved_config(out, CoopFlowConfig)
+    model = build_coopflow(config)
+    model.load_state_dict(torch.load(Path(out) / "checkpoint.pt", weights_only=False)["model"])
+    return model.eval(), config, get_dataset(config.data)
+
+
+def sample_coopflow2d(
+    out: Path,  # a run folder written by `run_coopflow2d`
+    n: int,  # number of samples
+    seed: int | None = None,  # seed of the latents and the chains (default: the run's seed)
+) -> torch.Tensor:
+    "`n` CoopFlow samples x̃ of the run in `out`, with its test-time Langevin settings, in the data's units (float64 (n, 2))."
+    model, config, data = load_coopflow2d(out)
+    generator = torch.Generator().manual_seed(config.seed if seed is None else seed)
+    return data.to_user(test_time_sample(model, config, check_positive_int(n, "n"), generator)[1])
 
 # %% ../nbs/10_coopflow.ipynb #aaa4f9e8
 METHODS = ("flow", "langevin", "coopflow", "coopflow_pre")

@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 # %% auto #0
 __all__ = ['check_positive_int', 'check_nonnegative_int', 'check_positive', 'check_nonnegative', 'check_choice', 'check_finite',
            'check_points', 'in_test', 'test_or', 'seed_everything', 'train_loop', 'map_processes', 'atomic_write',
-           'write_json', 'save_checkpoint']
+           'write_json', 'save_checkpoint', 'saved_config', 'data_summary', 'report_data']
 
 # %% ../nbs/06_core.ipynb #7d2663d9
 def check_positive_int(value, name: str) -> int:
@@ -179,3 +179,42 @@ def write_json(path, obj) -> Path:
 def save_checkpoint(path, state: dict) -> Path:
     "Save `state` with `torch.save` to `path` atomically."
     return atomic_write(path, lambda tmp: torch.save(state, tmp))
+
+
+def saved_config(
+    out,  # a run folder
+    cls,  # the settings' dataclass
+):
+    "The settings `cls` saved in the run folder `out` (its config.json, less the method's name)."
+    path = Path(out) / "config.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} does not exist; is {out} a run folder written by `energyflows train`?")
+    saved = json.loads(path.read_text())
+    saved.pop("method", None)
+    return cls(**saved)
+
+# %% ../nbs/06_core.ipynb #7e2fc565
+def data_summary(
+    source,  # where the values came from (a path)
+    values,  # what was loaded: an array or tensor whose first axis counts the items
+    **details,  # further entries (e.g. per-axis ranges, classes, ignored files)
+) -> dict:
+    "Count, shape, dtype and value range of `values` loaded from `source`, with `details`: JSON-ready."
+    v = torch.as_tensor(values)
+    return {"source": str(source), "count": int(v.shape[0]), "shape": list(v.shape), "dtype": str(v.dtype).removeprefix("torch."),
+            "min": float(v.min()), "max": float(v.max()), **details}
+
+
+def report_data(
+    summary: dict,  # a `data_summary`
+    out=None,  # run folder to save it in as data.json (None: only print)
+) -> str:
+    "Print `summary` in a few lines (and save it as `out`/data.json); return the text."
+    head = (f"loaded {summary['source']}: {summary['count']} items, shape {tuple(summary['shape'])}, {summary['dtype']}, "
+            f"values in [{summary['min']:.6g}, {summary['max']:.6g}]")
+    rest = [f"  {key}: {value}" for key, value in summary.items() if key not in ("source", "count", "shape", "dtype", "min", "max")]
+    text = "\n".join([head, *rest])
+    print(text)
+    if out is not None:
+        write_json(Path(out) / "data.json", summary)
+    return text

@@ -18,12 +18,13 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from .core import atomic_write, check_choice, check_nonnegative, check_positive_int, in_test
+from .core import atomic_write, check_choice, check_nonnegative, check_positive_int, data_summary, in_test
 
 # %% auto #0
-__all__ = ['DATASETS', 'DATA_ROOT', 'CELEBA_CROP', 'SYNTHETIC_CLASSES', 'DatasetSpec', 'data_root', 'dataset_folder',
-           'DatasetUnavailable', 'read_idx', 'resize_images', 'make_synthetic', 'to_unit_range', 'to_uint8', 'ImageSet',
-           'cache_path', 'load_images', 'dequantize', 'quantize', 'bits_per_dim', 'logit_transform', 'logit_inverse',
+__all__ = ['DATASETS', 'DATA_ROOT', 'CELEBA_CROP', 'SYNTHETIC_CLASSES', 'IMAGE_FILES', 'USER_IMAGES', 'DatasetSpec', 'data_root',
+           'dataset_folder', 'DatasetUnavailable', 'read_idx', 'resize_images', 'make_synthetic', 'to_unit_range',
+           'to_uint8', 'ImageSet', 'cache_path', 'load_images', 'is_user_images', 'check_image_source', 'fit_images',
+           'load_user_images', 'dequantize', 'quantize', 'bits_per_dim', 'logit_transform', 'logit_inverse',
            'random_flip', 'center_square_mask', 'random_square_mask', 'salt_pepper_mask', 'apply_mask']
 
 # %% ../nbs/20_data.ipynb #54b89011
@@ -323,6 +324,7 @@ class ImageSet:
     images: torch.Tensor  # uint8 (N, C, H, W)
     labels: torch.Tensor  # int64 (N,); zeros for unlabelled sets (CelebA)
     name: str  # the dataset's name
+    summary: dict | None = None  # for a user's images: what was loaded (see `load_user_images`)
 
     def __post_init__(self):
         if not isinstance(self.images, torch.Tensor) or self.images.dtype != torch.uint8 or self.images.ndim != 4:
@@ -449,6 +451,158 @@ def load_images(
     if limit is not None and limit < len(images):
         images, labels = images[:limit].clone(), labels[:limit].clone()
     return ImageSet(images, labels, name)
+
+# %% ../nbs/20_data.ipynb #0721fe2f
+IMAGE_FILES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")  # image files a folder may hold
+USER_IMAGES = ("a folder of image files (PNG, JPEG, BMP, GIF, WebP, TIFF; flat, or one sub-folder per class), or a .npz "
+               "file with one array (N, H, W) or (N, H, W, C), C = 1 or 3, of uint8 or floats in [0, 1]")
+_GREY_MODES = ("1", "L", "LA", "I", "I;16", "F")
+
+
+def is_user_images(
+    source: str,  # a dataset name or a path
+) -> bool:
+    "Whether `source` is a path to a user's images (a folder or a .npz file) rather than a name of `DATASETS`."
+    return source not in DATASETS and (str(source).lower().endswith(".npz") or Path(source).expanduser().is_dir())
+
+
+def check_image_source(
+    source: str,  # a dataset name, a folder or a .npz file
+    name: str = "dataset",  # the setting's name, for the error
+    exists: bool = True,  # the folder or file must exist (False: a path's form is enough, e.g. for a run whose data moved)
+) -> str:
+    "Return `source` if it names a dataset of `DATASETS` or an existing folder or .npz file; else a `ValueError` listing what is accepted."
+    path = Path(str(source)).expanduser()
+    if source in DATASETS or path.is_dir() or (is_user_images(source) and path.is_file()):
+        return source
+    if not exists and (is_user_images(source) or os.sep in str(source)):
+        return source
+    found = "no such file or folder" if not path.exists() else "a file that is not .npz"
+    raise ValueError(f"`{name}` must be one of {', '.join(map(repr, DATASETS))}, or {USER_IMAGES}; got {source!r} ({found})")
+
+
+def fit_images(
+    images: torch.Tensor,  # uint8 (..., C, H, W)
+    size: int,  # output height = width
+) -> torch.Tensor:
+    "Resize the shorter side to `size` (antialiased) and cut the centre square: torchvision's Resize + CenterCrop, as uint8."
+    from torchvision.transforms.functional import center_crop, resize
+    if tuple(images.shape[-2:]) == (size, size):
+        return images
+    return center_crop(resize(images, size, antialias=True), [size, size])
+
+# %% ../nbs/20_data.ipynb #05cb416e
+def _folder_entries(folder: Path) -> tuple[list[tuple[Path, int]], list[str], list[str]]:
+    "The image files of `folder` with their labels, the class names, and every other entry (ignored, reported)."
+    entries = sorted(p for p in folder.iterdir() if not p.name.startswith("."))
+    classes = [p for p in entries if p.is_dir()]
+    if classes and any(p.suffix.lower() in IMAGE_FILES for p in entries if p.is_file()):
+        raise ValueError(f"`dataset`: {folder} holds both image files and sub-folders ({classes[0].name}/, …); accepted: "
+                         f"images directly in the folder, or only class sub-folders that hold them")
+    members = ([(p, k) for k, c in enumerate(classes) for p in sorted(c.iterdir()) if not p.name.startswith(".")]
+               if classes else [(p, 0) for p in entries])
+    images = [(p, k) for p, k in members if p.is_file() and p.suffix.lower() in IMAGE_FILES]
+    ignored = [str(p.relative_to(folder)) for p, _ in members if not (p.is_file() and p.suffix.lower() in IMAGE_FILES)]
+    if not images:
+        found = f"{len(ignored)} other entries ({', '.join(ignored[:3])}{', …' if len(ignored) > 3 else ''})" if ignored else "nothing"
+        raise ValueError(f"`dataset`: {folder} holds no image files (found {found}); accepted: {USER_IMAGES}")
+    return images, [c.name for c in classes], ignored
+
+
+def _read_folder(folder: Path, size: int, limit: int | None) -> tuple[torch.Tensor, torch.Tensor, dict]:
+    "The images of `folder` fitted to `size` (uint8 (N, C, size, size)), their labels, and what was found."
+    from collections import Counter
+    from PIL import Image
+    files, classes, ignored = _folder_entries(folder)
+    files = files[:limit]
+    images, modes, sizes, unreadable = [], Counter(), Counter(), []
+    for path, _ in tqdm(files, desc=f"reading {folder.name}", disable=in_test(), leave=False):
+        try:
+            with Image.open(path) as image:
+                modes[image.mode] += 1
+                sizes[f"{image.width}x{image.height}"] += 1
+                rgb = np.asarray(image.convert("RGB"))
+        except Exception as error:
+            unreadable.append(f"{path.relative_to(folder)} ({type(error).__name__}: {error})")
+            continue
+        images.append(fit_images(torch.from_numpy(rgb.copy()).permute(2, 0, 1), size))
+    if unreadable:
+        raise ValueError(f"`dataset`: {len(unreadable)} of {len(files)} files in {folder} cannot be read as images: "
+                         f"{'; '.join(unreadable[:5])}{' …' if len(unreadable) > 5 else ''}; accepted: image files that "
+                         f"Pillow decodes (PNG, JPEG, BMP, GIF, WebP, TIFF): fix or remove them")
+    grey = set(modes) <= set(_GREY_MODES)
+    x = torch.stack(images)[:, :1 if grey else 3].contiguous()
+    found = {"sizes_found": dict(sizes), "modes_found": dict(modes), "read_as": "grey" if grey else "RGB",
+             "classes": classes, "ignored": ignored}
+    if not grey and (alpha := sum(n for m, n in modes.items() if "A" in m)):
+        found["alpha_dropped"] = alpha
+    return x, torch.tensor([k for _, k in files]), found
+
+
+def _npz_arrays(path: Path) -> tuple[np.ndarray, np.ndarray | None, str]:
+    "The images array of a .npz file, its labels (or None) and the images array's name."
+    try:
+        archive = np.load(path, allow_pickle=False)
+    except Exception as error:
+        raise ValueError(f"`dataset`: cannot read {path} as .npz ({type(error).__name__}: {error}); accepted: {USER_IMAGES}") from None
+    with archive:
+        names = [n for n in archive.files if n != "labels"]
+        key = "images" if "images" in names else names[0] if len(names) == 1 else None
+        if key is None:
+            raise ValueError(f"`dataset`: {path} holds the arrays {', '.join(archive.files) or 'none'}; accepted: one "
+                             f"array, or one named 'images' (with an optional 'labels')")
+        try:
+            return archive[key], archive["labels"] if "labels" in archive.files else None, key
+        except ValueError as error:  # an object array, e.g. images of different sizes
+            raise ValueError(f"`dataset`: array {key!r} of {path} is not one numeric array ({error}): images of mixed "
+                             f"sizes? accepted: one array (N, H, W) or (N, H, W, C) of equal-sized images; images of "
+                             f"different sizes go in a folder of image files, which are resized and centre-cropped") from None
+
+
+def _npz_images(x: np.ndarray, path: Path) -> np.ndarray:
+    "The array `x` of `path` checked and brought to uint8 (N, H, W, C)."
+    x = x[..., None] if x.ndim == 3 else x
+    if x.ndim != 4 or x.shape[-1] not in (1, 3) or len(x) == 0:
+        hint = " (channels first? put the channels last)" if x.ndim == 4 and x.shape[1] in (1, 3) else ""
+        raise ValueError(f"`dataset`: {path} holds an array of shape {x.shape}{hint}; accepted: (N, H, W) or "
+                         f"(N, H, W, C) with N >= 1 and C = 1 or 3")
+    if x.dtype == np.uint8:
+        return x
+    if not np.issubdtype(x.dtype, np.floating):
+        raise ValueError(f"`dataset`: {path} holds {x.dtype} values; accepted: uint8 (0…255) or floats in [0, 1]")
+    bad = ~np.isfinite(x).reshape(len(x), -1).all(1)
+    if bad.any():
+        raise ValueError(f"`dataset`: {path} has NaN or Inf in {int(bad.sum())} of {len(x)} images (first: image "
+                         f"{int(np.argmax(bad))}); accepted: finite values")
+    if x.min() < 0 or x.max() > 1:
+        raise ValueError(f"`dataset`: {path} holds floats in [{x.min():g}, {x.max():g}]; accepted: floats in [0, 1] "
+                         f"(or uint8 0…255)")
+    return np.round(x * 255).astype(np.uint8)
+
+
+def load_user_images(
+    path,  # a folder of images (flat or one sub-folder per class) or a .npz file
+    size: int,  # image height = width (the run's `image_size`)
+    limit: int | None = None,  # keep only the first `limit` images
+) -> ImageSet:
+    "A user's images as an `ImageSet` of `size`×`size` uint8 images, with labels and a `summary` of what was loaded."
+    path, size = Path(path).expanduser(), check_positive_int(size, "size")
+    limit = None if limit is None else check_positive_int(limit, "limit")
+    check_image_source(str(path))
+    if path.is_dir():
+        images, labels, found = _read_folder(path, size, limit)
+        summary = data_summary(path, images, **found)
+    else:
+        raw, labels, key = _npz_arrays(path)
+        x = _npz_images(raw, path)[:limit]
+        images = fit_images(torch.from_numpy(x).permute(0, 3, 1, 2).contiguous(), size)
+        if labels is not None and (labels.shape != (len(raw),) or not np.issubdtype(labels.dtype, np.integer)):
+            raise ValueError(f"`dataset`: 'labels' of {path} has shape {labels.shape} and dtype {labels.dtype}; "
+                             f"accepted: integers of shape ({len(raw)},), one per image")
+        summary = data_summary(path, raw[:limit], array=key, labels="none (zeros)" if labels is None else "the array 'labels'")
+        labels = torch.zeros(len(x), dtype=torch.int64) if labels is None else torch.from_numpy(labels[:limit].astype(np.int64))
+    summary["training_shape"] = list(images.shape)
+    return ImageSet(images.contiguous(), labels, str(path), summary)
 
 # %% ../nbs/20_data.ipynb #8e9f7e73
 def _uniform(shape, like: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:

@@ -11,6 +11,7 @@ import math
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -19,7 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .core import (check_choice, check_nonnegative_int, check_positive, check_positive_int, map_processes,
-                              seed_everything, train_loop)
+                              report_data, save_checkpoint, saved_config, seed_everything, train_loop, write_json)
 from .ebm import MLPEnergy
 from .flows import ActNorm, Flow, fit_flow, vector_flow
 from .metrics import density_metrics
@@ -29,7 +30,8 @@ from .toy2d import Grid, Toy2D, get_dataset
 __all__ = ['FCE_PLAYERS', 'FCE_STARTS', 'EVAL_SEED', 'NormalizedEnergy', 'initialize_log_z', 'fce_value', 'fce_accuracy',
            'frozen', 'FlowNoise', 'fce_turn', 'fce_losses', 'unwrap_log_z', 'FCE2DConfig', 'gaussian_noise',
            'mse_points', 'log_density_mse', 'mle_flow', 'train_fce2d', 'mse_at', 'log_z_error', 'fce2d_metrics',
-           'fce2d_run', 'run_fce2d_study']
+           'fce2d_run', 'run_fce2d_study', 'importance_resample', 'fce2d_cloud_metrics', 'fce2d_figure', 'run_fce2d',
+           'sample_fce2d']
 
 # %% ../nbs/12_fce.ipynb #c673ba57
 class NormalizedEnergy(nn.Module):
@@ -167,7 +169,7 @@ FCE_STARTS = ("random", "pretrained", "nce")
 @dataclass
 class FCE2DConfig:
     "Every setting of a 2-D FCE (or NCE) run; `validate` names a bad setting and what it may be."
-    data: str = "spiral"  # a dataset of chapter 00 (`toy2d.DATASETS`)
+    data: str = "spiral"  # a dataset of chapter 00 (`toy2d.DATASETS`), or a .npy/.csv file of points (N, 2)
     start: str = "random"  # "random": FCE from a fresh flow; "pretrained": FCE from an MLE flow; "nce": NCE, fixed Gaussian
     n_iters: int = 800  # iterations of the game, each one player's turn (NCE: every turn is the EBM's)
     batch_size: int = 200  # data points and flow samples per iteration (paper: 200)
@@ -236,6 +238,11 @@ def _flow(config: FCE2DConfig) -> Flow:
     return vector_flow(2, config.flow_blocks, config.flow_hidden, seed=config.seed)
 
 
+def _ebm(config: FCE2DConfig) -> NormalizedEnergy:
+    "The untrained EBM of `config` with its c."
+    return NormalizedEnergy(MLPEnergy(2, config.ebm_hidden, config.ebm_layers, slope=config.slope))
+
+
 def mle_flow(
     config: FCE2DConfig,  # the flow's size, the data, the pretraining settings and the seed
     progress: bool | None = None,  # show a progress bar (default: not under nbdev_test)
@@ -253,13 +260,13 @@ def train_fce2d(
     flow: Flow | None = None,  # FCE starts from a copy of this flow (e.g. `mle_flow(config)`); None: built from `config`
     progress: bool | None = None,  # show progress bars (default: not under nbdev_test)
 ) -> tuple[NormalizedEnergy, Flow, dict[str, list[float]]]:
-    "Train a 2-D EBM by FCE or NCE; return (EBM, flow or NCE's Gaussian, history with the MSE per EBM update count)."
+    "Train a 2-D EBM by FCE or NCE; return (EBM, flow or NCE's Gaussian, history with the MSE per EBM update count when the density is exact)."
     config.validate()
     if flow is not None and config.start == "nce":
         raise ValueError("`flow` is FCE's starting flow; NCE (start='nce') uses a fixed Gaussian, so pass flow=None")
     data = get_dataset(config.data)
     seed_everything(config.seed)
-    ebm = NormalizedEnergy(MLPEnergy(2, config.ebm_hidden, config.ebm_layers, slope=config.slope))
+    ebm = _ebm(config)
     if flow is not None:
         flow = copy.deepcopy(flow)
     elif config.start == "random":
@@ -272,7 +279,7 @@ def train_fce2d(
     ebm_opt = torch.optim.Adam(ebm.parameters(), lr=config.ebm_lr)
     flow_opt = None if config.start == "nce" else torch.optim.Adamax(flow.parameters(), lr=config.flow_lr)
     player = "ebm" if config.start == "nce" else None
-    x_eval, log_p_eval = mse_points(data, config.eval_points)
+    x_eval, log_p_eval = mse_points(data, config.eval_points) if data.exact else (None, None)
     batch = lambda: (data.sample(config.batch_size), torch.randn(config.batch_size, 2))
 
     x0, z0 = batch()
@@ -283,8 +290,10 @@ def train_fce2d(
     updates = 0
 
     def evaluate(iteration: int) -> dict[str, float]:
-        row = {"eval_updates": updates, "eval_iteration": iteration, "mse": log_density_mse(ebm, x_eval, log_p_eval),
-               "flow_mse": log_density_mse(flow.log_prob, x_eval, log_p_eval)}
+        row = {"eval_updates": updates, "eval_iteration": iteration}
+        if not data.exact:  # a user's points: measured at the end, against the held-out points
+            return row
+        row.update(mse=log_density_mse(ebm, x_eval, log_p_eval), flow_mse=log_density_mse(flow.log_prob, x_eval, log_p_eval))
         if not math.isfinite(row["mse"]):
             raise FloatingPointError(f"the EBM's log-density is non-finite on the evaluation points after {updates} EBM updates")
         return row
@@ -355,7 +364,9 @@ def fce2d_run(config: FCE2DConfig, progress: bool | None = False) -> dict:
     start = time.time()
     flow_mle = mle_flow(config, progress) if config.start == "pretrained" else None
     ebm, flow, history = train_fce2d(config, flow=flow_mle, progress=progress)
-    metrics = fce2d_metrics(get_dataset(config.data), ebm, flow, flow_mle, config.eval_points)
+    data = get_dataset(config.data)
+    metrics = (fce2d_metrics(data, ebm, flow, flow_mle, config.eval_points) if data.exact
+               else fce2d_cloud_metrics(data, ebm, flow, flow_mle))
     return {"data": config.data, "start": config.start, "seed": config.seed, "config": dataclasses.asdict(config),
             "ebm": ebm, "flow": flow, "flow_mle": flow_mle, "history": history, **metrics,
             "ebm_updates": history["eval_updates"][-1], "seconds": round(time.time() - start, 1)}
@@ -375,3 +386,89 @@ def run_fce2d_study(
     from energyflows import fce  # workers import the module, also when this runs inside the notebook
     settings = [dataclasses.asdict(c.validate()) for c in configs]
     return map_processes(fce._study_job, settings, workers, "FCE study", progress)
+
+
+
+# %% ../nbs/12_fce.ipynb #1237b6de
+@torch.no_grad()
+def importance_resample(
+    ebm: NormalizedEnergy,  # the EBM f_θ
+    flow: Flow,  # the proposal q_α (FCE's flow, or NCE's Gaussian)
+    n: int,  # number of samples
+    proposals: int = 20,  # flow samples drawn per sample
+    generator: torch.Generator | None = None,  # RNG of the flow samples and the resampling
+) -> torch.Tensor:
+    "`n` samples of exp f_θ: `proposals`·n flow samples x resampled with weights ∝ exp f_θ(x) / q_α(x)."
+    x = flow.sample(check_positive_int(n, "n") * check_positive_int(proposals, "proposals"), generator=generator)
+    weights = torch.softmax((ebm(x) - flow.log_prob(x)).double(), 0)
+    return x[torch.multinomial(weights, n, replacement=True, generator=generator)]
+
+
+@torch.no_grad()
+def fce2d_cloud_metrics(
+    cloud: Toy2D,  # a user's `PointCloud`
+    ebm: NormalizedEnergy,  # the trained EBM
+    flow: Flow,  # the trained flow (NCE: its Gaussian)
+    flow_mle: Flow | None = None,  # the MLE flow FCE started from, measured too when given
+    n: int = 20_000,  # samples of the flow and of the EBM
+    seed: int = 1,  # seed of the samples
+) -> dict[str, float]:
+    "Without an exact density: held-out KL of each density, the held-out scores of the flow's and the EBM's samples, and c's error."
+    generator = torch.Generator().manual_seed(seed)
+    densities = {"ebm": ebm, "flow": flow.log_prob, **({"flow_mle": flow_mle.log_prob} if flow_mle is not None else {})}
+    out = {f"{name}_kl_heldout": cloud.density_scores(log_prob)["kl_heldout_density"] for name, log_prob in densities.items()}
+    samples = {"flow_samples": flow.sample(n, generator=generator), "ebm_samples": importance_resample(ebm, flow, n, generator=generator)}
+    for name, x in samples.items():
+        out.update({f"{name}_{key}": value for key, value in cloud.sample_scores(x).items()})
+    out["log_z_error"] = log_z_error(ebm)
+    return out
+
+
+def fce2d_figure(data: Toy2D, ebm: NormalizedEnergy, flow: Flow, samples: torch.Tensor):
+    "One row: the data (exact density, or a cloud's training points), the flow's density, the EBM's density and its samples."
+    from energyflows.viz import panel_row
+    truth = ("exact density", "density", data.log_prob) if data.exact else ("your points (training)", "samples", data.train)
+    with torch.no_grad():
+        fig = panel_row([truth, ("flow density q_α", "density", flow.log_prob), ("EBM exp f_θ (normalised)", "density", ebm),
+                         ("EBM samples (resampled flow)", "samples", samples)])
+    if not data.exact:
+        data.label_axes(fig)
+    return fig
+
+
+def run_fce2d(
+    config: FCE2DConfig,  # the settings
+    out: Path,  # the run folder
+    progress: bool | None = None,  # show progress bars
+) -> dict:
+    "Train 2-D FCE (or NCE) into the run folder `out`, write its checkpoint, metrics and picture, and return the metrics."
+    import matplotlib.pyplot as plt
+    out, data = Path(out), get_dataset(config.validate().data)
+    write_json(out / "config.json", {"method": "fce2d", **dataclasses.asdict(config)})
+    if not data.exact:
+        report_data(data.summary(), out)
+    row = fce2d_run(config, progress)
+    ebm, flow = row["ebm"], row["flow"]
+    save_checkpoint(out / "checkpoint.pt", {"ebm": ebm.state_dict(), "flow": flow.state_dict(), "config": row["config"]})
+    write_json(out / "history.json", row["history"])
+    metrics = {key: value for key, value in row.items() if key not in ("ebm", "flow", "flow_mle", "history", "config")}
+    write_json(out / "metrics.json", {**metrics, **data.about_metrics()})
+    fig = fce2d_figure(data, ebm, flow, importance_resample(ebm, flow, 5000, generator=torch.Generator().manual_seed(config.seed)))
+    fig.savefig(out / "fce.png", dpi=100, bbox_inches="tight")
+    plt.close(fig)
+    return {**metrics, **data.about_metrics()}
+
+
+def sample_fce2d(
+    out: Path,  # a run folder written by `run_fce2d`
+    n: int,  # number of samples
+    seed: int | None = None,  # seed of the samples (default: the run's seed)
+) -> torch.Tensor:
+    "`n` samples of the run's EBM (`importance_resample` from its flow), in the data's units (float64 (n, 2))."
+    config = saved_config(out, FCE2DConfig)
+    state = torch.load(Path(out) / "checkpoint.pt", weights_only=False)
+    ebm, flow = _ebm(config), Flow([ActNorm(2)], (2,)) if config.start == "nce" else _flow(config)
+    ebm.load_state_dict(state["ebm"])
+    flow.load_state_dict(state["flow"])
+    generator = torch.Generator().manual_seed(config.seed if seed is None else seed)
+    return get_dataset(config.data).to_user(importance_resample(ebm.eval(), flow.eval(), n, generator=generator))

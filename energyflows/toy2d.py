@@ -9,15 +9,18 @@ import functools
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
+import numpy as np
 import torch
 
-from .core import check_choice, check_points, check_positive, check_positive_int
+from .core import check_points, check_positive, check_positive_int, data_summary
 
 # %% auto #0
-__all__ = ['BOX', 'DATASETS', 'Toy2D', 'GaussianMixture2D', 'eight_gaussians', 'Checkerboard', 'NoisyCurve', 'Spiral', 'Rings',
-           'TwoMoons', 'Pinwheel', 'get_dataset', 'as_sampler', 'Grid']
+__all__ = ['BOX', 'POINT_FILES', 'DATASETS', 'HELD_OUT', 'MIN_POINTS', 'MODEL_EXTENT', 'SCORE_CELLS', 'SCORE_POINTS', 'Toy2D',
+           'GaussianMixture2D', 'eight_gaussians', 'Checkerboard', 'NoisyCurve', 'Spiral', 'Rings', 'TwoMoons',
+           'Pinwheel', 'get_dataset', 'as_sampler', 'Grid', 'read_points', 'PointCloud', 'load_points']
 
 # %% ../nbs/00_toy2d.ipynb #3dc3117c
 BOX = 4.0  # every dataset lives in [-BOX, BOX]^2
@@ -31,6 +34,7 @@ def _generator(seed: int | None) -> torch.Generator | None:
 class Toy2D:
     "A 2-D distribution with a seedable sampler and an exact log-density."
     name = "toy2d"
+    exact = True  # it has an exact log-density (a user's `PointCloud` has not)
 
     def sample(self, n: int, seed: int | None = None) -> torch.Tensor:
         "Draw `n` points as a float32 tensor of shape (n, 2); the same `seed` gives the same points."
@@ -48,6 +52,14 @@ class Toy2D:
         if key not in cache:
             cache[key] = grid.probabilities(self.log_prob)
         return cache[key]
+
+    def to_user(self, x: torch.Tensor) -> torch.Tensor:
+        "Points of the models' space in the data's own units: the identity here (see `PointCloud`)."
+        return x
+
+    def about_metrics(self) -> dict:
+        "What a run's metrics.json says about how its models were measured."
+        return {"exact_density": True}
 
     def _sample(self, n, generator): raise NotImplementedError
     def _log_prob(self, x): raise NotImplementedError
@@ -167,6 +179,7 @@ class Pinwheel(NoisyCurve):
         return torch.stack([r * angle.cos(), r * angle.sin()], 1).float()
 
 # %% ../nbs/00_toy2d.ipynb #1025ea53
+POINT_FILES = (".npy", ".csv")  # files of a user's points (see "Try it on your own data")
 DATASETS = {
     "spiral": Spiral,
     "checkerboard": Checkerboard,
@@ -178,8 +191,13 @@ DATASETS = {
 
 
 def get_dataset(name: str) -> Toy2D:
-    "The 2-D dataset called `name` (one of `DATASETS`)."
-    return _instance(check_choice(name, "name", DATASETS))
+    "The 2-D dataset called `name` (one of `DATASETS`), or the user's points in the .npy or .csv file `name` (a `PointCloud`)."
+    if str(name).lower().endswith(POINT_FILES):
+        return load_points(name)
+    if name not in DATASETS:
+        raise ValueError(f"`name` must be one of {', '.join(map(repr, DATASETS))}, or a .npy or .csv file of points "
+                         f"of shape (N, 2); got {name!r}")
+    return _instance(name)
 
 
 @functools.lru_cache(maxsize=None)
@@ -228,3 +246,148 @@ class Grid:
         "Cell masses of the (possibly unnormalised) density `log_prob`, normalised to sum to 1 on the grid."
         log_q = self.log_density(log_prob)
         return (log_q - torch.logsumexp(log_q.flatten(), 0)).exp()
+
+# %% ../nbs/00_toy2d.ipynb #9f9650ae
+HELD_OUT = 0.2  # share of a point cloud held out from training to measure the models on
+MIN_POINTS = 10  # a cloud needs this many points (some are held out)
+MODEL_EXTENT = 3.0  # each coordinate of a cloud is mapped onto [-3, 3] for the models
+SCORE_CELLS = 40  # cells per axis of the held-out histogram
+SCORE_POINTS = 2000  # samples (and held-out points) used for the MMD
+_ACCEPTED = "a .npy file with a numeric array of shape (N, 2), or a .csv file with two comma-separated numbers per line"
+
+
+def _read_array(path: Path) -> np.ndarray:
+    "The raw array in the .npy or .csv file `path` (a CSV header line is skipped)."
+    if path.suffix.lower() == ".npy":
+        return np.load(path, allow_pickle=False)
+    try:
+        return np.loadtxt(path, delimiter=",", ndmin=2)
+    except ValueError:
+        return np.loadtxt(path, delimiter=",", ndmin=2, skiprows=1)  # a header such as "x,y"
+
+
+def read_points(
+    path,  # a .npy or .csv file
+) -> np.ndarray:
+    "The points (N, 2) in `path` as float64; errors say what was found and what is accepted."
+    path = Path(path)
+    if path.suffix.lower() not in POINT_FILES:
+        raise ValueError(f"`data`: {path} is neither .npy nor .csv; accepted: {_ACCEPTED}")
+    if not path.is_file():
+        raise FileNotFoundError(f"`data`: there is no file {path}; accepted: {_ACCEPTED}")
+    try:
+        x = _read_array(path)
+    except Exception as error:
+        raise ValueError(f"`data`: cannot read {path} ({type(error).__name__}: {error}); accepted: {_ACCEPTED}") from None
+    if not (np.issubdtype(x.dtype, np.integer) or np.issubdtype(x.dtype, np.floating)):
+        raise ValueError(f"`data`: {path} holds an array of dtype {x.dtype}; accepted: {_ACCEPTED}")
+    if x.ndim != 2 or x.shape[1] != 2:
+        hint = " (one point per column: transpose it)" if x.ndim == 2 and x.shape[0] == 2 else ""
+        raise ValueError(f"`data`: {path} holds an array of shape {x.shape}{hint}; accepted: shape (N, 2), one point per row")
+    x = x.astype(np.float64)
+    bad = ~np.isfinite(x).all(1)
+    if bad.any():
+        raise ValueError(f"`data`: {path} has NaN or Inf in {int(bad.sum())} of {len(x)} rows (first: row {int(np.argmax(bad))}); "
+                         f"accepted: finite numbers only (remove or fix those rows)")
+    if len(x) < MIN_POINTS:
+        raise ValueError(f"`data`: {path} holds {len(x)} points; at least {MIN_POINTS} are needed ({HELD_OUT:.0%} are held out)")
+    flat = [axis for axis in (0, 1) if x[:, axis].min() == x[:, axis].max()]
+    if flat:
+        raise ValueError(f"`data`: in {path} coordinate {flat[0]} is {x[0, flat[0]]:g} for every point; a 2-D density needs "
+                         f"points that vary along both coordinates")
+    return x
+
+# %% ../nbs/00_toy2d.ipynb #1ed54356
+class PointCloud(Toy2D):
+    "A user's points: a seeded split into training and held-out points, in model units (each axis on [-3, 3]) for the models."
+    exact = False
+
+    def __init__(self,
+                 points,  # (N, 2) points in the user's units (array or tensor)
+                 name: str = "points",  # where they came from (the file)
+                 held_out: float = HELD_OUT,  # share held out from training
+                 seed: int = 0,  # seed of the split
+                ):
+        self.points, self.name = torch.as_tensor(np.asarray(points, dtype=np.float64)), str(name)
+        low, high = self.points.min(0).values, self.points.max(0).values
+        self.centre, self.scale = (low + high) / 2, (high - low) / (2 * MODEL_EXTENT)
+        order = torch.randperm(len(self.points), generator=torch.Generator().manual_seed(seed))
+        n_held = max(2, round(held_out * len(self.points)))
+        self.held_out, self.train = self.to_model(self.points[order[:n_held]]), self.to_model(self.points[order[n_held:]])
+        held = self.to_user(self.held_out[:SCORE_POINTS])
+        self.bandwidth = float(torch.pdist(held).median())  # the MMD's kernel width, in the user's units
+
+    def to_model(self, x: torch.Tensor) -> torch.Tensor:
+        "Points in the user's units → model units (float32)."
+        return ((torch.as_tensor(x, dtype=torch.float64) - self.centre) / self.scale).float()
+
+    def to_user(self, x: torch.Tensor) -> torch.Tensor:
+        "Points in model units → the user's units (float64)."
+        return x.detach().double().cpu() * self.scale + self.centre
+
+    def _sample(self, n, generator):
+        "`n` training points drawn with replacement."
+        return self.train[torch.randint(len(self.train), (n,), generator=generator)]
+
+    def _log_prob(self, x):
+        raise NotImplementedError(f"{self.name} is a point cloud: it has no exact density (use `sample_scores` or `density_scores`)")
+
+    def _held_histogram(self) -> torch.Tensor:
+        "The smoothed histogram of the held-out points on the score cells."
+        from energyflows.metrics import smoothed_histogram
+        return smoothed_histogram(self.held_out, n=SCORE_CELLS)[0]
+
+    def sample_scores(self, samples: torch.Tensor) -> dict[str, float]:
+        "KL(held-out histogram ‖ histogram of `samples`), the MMD² to the held-out points (user units) and the share of samples off the grid."
+        from energyflows.metrics import _kl, mmd, smoothed_histogram
+        q, outside = smoothed_histogram(samples, n=SCORE_CELLS)
+        held = self.to_user(self.held_out[:SCORE_POINTS])
+        return {"kl_heldout": _kl(self._held_histogram(), q), "out_of_box": outside,
+                "mmd": mmd(self.to_user(samples[:SCORE_POINTS]), held, bandwidth=self.bandwidth)}
+
+    def density_scores(self, log_prob) -> dict[str, float]:
+        "KL(held-out histogram ‖ a model density `log_prob` (model units) normalised on the same cells)."
+        from energyflows.metrics import _kl
+        return {"kl_heldout_density": _kl(self._held_histogram(), Grid(n=SCORE_CELLS).probabilities(log_prob))}
+
+    def about_metrics(self) -> dict:
+        "How the models were measured without an exact density, and what the training points themselves score."
+        return {"exact_density": False, "mmd_bandwidth": self.bandwidth, "held_out_points": len(self.held_out),
+                "measured_against": f"the {len(self.held_out)} held-out points ({HELD_OUT:.0%} of {self.name}, never trained on): "
+                                    f"KL from their smoothed {SCORE_CELLS}x{SCORE_CELLS} histogram, and MMD² in the data's units",
+                "training_points": self.sample_scores(self.train)}
+
+    def summary(self) -> dict:
+        "What was loaded: count, shape, value range, per-axis ranges and the split (for data.json)."
+        low, high = self.points.min(0).values.tolist(), self.points.max(0).values.tolist()
+        return data_summary(self.name, self.points, x_range=[low[0], high[0]], y_range=[low[1], high[1]],
+                            training_points=len(self.train), held_out_points=len(self.held_out),
+                            model_units=f"each axis mapped onto [-{MODEL_EXTENT:g}, {MODEL_EXTENT:g}]: x_model = (x - centre) / scale",
+                            centre=self.centre.tolist(), scale=self.scale.tolist())
+
+    def label_axes(self, fig) -> None:
+        "Label the axes of a figure drawn in model units (on [-BOX, BOX]²) with the user's units."
+        from matplotlib.ticker import MaxNLocator
+        for ax in fig.axes:
+            ax.set(xlim=(-BOX, BOX), ylim=(-BOX, BOX))
+            for axis, set_ticks in ((0, ax.set_xticks), (1, ax.set_yticks)):
+                low, high = (self.to_user(torch.full((1, 2), edge))[0, axis].item() for edge in (-BOX, BOX))
+                ticks = [t for t in MaxNLocator(4).tick_values(low, high) if low <= t <= high]
+                set_ticks([(t - self.centre[axis].item()) / self.scale[axis].item() for t in ticks], labels=[f"{t:g}" for t in ticks])
+            ax.tick_params(labelsize=7)
+
+
+def load_points(
+    path,  # a .npy or .csv file of points (N, 2)
+) -> PointCloud:
+    "The `PointCloud` of the file `path` (read once per version of the file)."
+    path = Path(path).expanduser().resolve()
+    if not path.is_file():
+        read_points(path)  # the error that names what is accepted
+    return _cloud(str(path), path.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=8)
+def _cloud(path: str, mtime: int) -> PointCloud:
+    "A cached `PointCloud` per file and modification time (configs check their data every time they are made)."
+    return PointCloud(read_points(path), name=path)

@@ -26,7 +26,7 @@ import torch.distributed as dist
 from torch import nn
 from tqdm.auto import tqdm
 
-from .core import check_choice, check_nonnegative, check_nonnegative_int, check_positive, check_positive_int, in_test, save_checkpoint, write_json
+from .core import check_choice, check_nonnegative, check_nonnegative_int, check_positive, check_positive_int, in_test, report_data, save_checkpoint, write_json
 from .data import dequantize, random_flip, to_unit_range
 from .ebm import ConvEnergy, revise
 from .langevin import NonFiniteError
@@ -45,7 +45,7 @@ PRECISIONS = ("fp32", "bf16", "fp16")
 @dataclass
 class TrainConfig:
     "Settings the training loop reads; each method's config adds its own fields. Saved as `config.json` in the run folder."
-    dataset: str = "fashion-mnist"  # a dataset of chapter 20 (`energyflows.data.DATASETS`)
+    dataset: str = "fashion-mnist"  # a dataset of chapter 20 (`energyflows.data.DATASETS`), or a folder of images or a .npz file (`--data`)
     image_size: int = 32  # images are padded or resized to this size
     data_limit: int = 0  # train on the first this many images only (0: all)
     flip: bool = False  # random horizontal flips
@@ -73,8 +73,8 @@ class TrainConfig:
 
     def validate(self):
         "Raise `ValueError` naming the first setting that is out of range."
-        from energyflows.data import DATASETS
-        check_choice(self.dataset, "dataset", DATASETS)
+        from energyflows.data import check_image_source
+        check_image_source(self.dataset, "dataset", exists=False)  # a user's data is read (and checked) when the run starts
         check_choice(self.precision, "precision", PRECISIONS)
         for name in ("image_size", "batch_size", "n_iters", "log_every", "checkpoint_every", "n_grid", "nan_patience"):
             check_positive_int(getattr(self, name), name)
@@ -387,6 +387,7 @@ class Trainer:
         self.parallel = init_distributed("cuda" if cuda else "cpu")
         self.device = pick_device(self.config.device, self.parallel)
         self._seed_everything()
+        self.data_summary = None  # what was loaded, for a user's images (written to data.json)
         self.data = self._load_data() if shape is None else None
         self.shape = tuple(self.data.shape[1:]) if shape is None else tuple(shape)
         self.order = BatchOrder(len(self.data), self.config.batch_size, self.config.seed, self.parallel) if shape is None else None
@@ -416,10 +417,13 @@ class Trainer:
         self.shared = torch.Generator(self.device)
 
     def _load_data(self):
-        "The training images as one uint8 tensor (on the GPU when it is small enough)."
-        from energyflows.data import load_images
-        images = self.method.training_images(load_images(self.config.dataset, "train", size=self.config.image_size,
-                                                          limit=self.config.data_limit or None))
+        "The training images as one uint8 tensor (on the GPU when it is small enough); a user's images (a path) keep their `summary`."
+        from energyflows.data import DATASETS, load_images, load_user_images
+        c = self.config
+        data = (load_images(c.dataset, "train", size=c.image_size, limit=c.data_limit or None) if c.dataset in DATASETS
+                else load_user_images(c.dataset, c.image_size, c.data_limit or None))
+        self.data_summary = data.summary
+        images = self.method.training_images(data)
         if self.device.type == "cuda" and images.numel() < 2**31:
             images = images.to(self.device)
         return images
@@ -437,7 +441,7 @@ class Trainer:
     def context(self, iteration: int, indices: torch.Tensor | None = None) -> StepContext:
         "The `StepContext` of `iteration`, with the shared generator reseeded from (seed, iteration)."
         self.shared.manual_seed(_mix(self.config.seed, iteration, 2))
-        return StepContext(iteration, self.device, self.generator, self.shared, self.order, self.config.precision, indices)
+        return StepContext(iteration, self.device, self.generator, self.shared, self.order, precision=self.config.precision, indices=indices)
 
     # ---- one iteration ----------------------------------------------------------------------------------------
     def _all_agree_bad(self, bad: bool) -> bool:
@@ -577,7 +581,7 @@ class Trainer:
         models = self.ema.models if self.ema is not None else self.models
         generator = torch.Generator(self.device).manual_seed(_mix(self.config.seed if seed is None else seed, 3))
         shared = torch.Generator(self.device).manual_seed(_mix(self.config.seed if seed is None else seed, 4))
-        ctx = StepContext(self.iteration, self.device, generator, shared, BatchOrder(n, n, 0), "fp32")
+        ctx = StepContext(self.iteration, self.device, generator, shared, BatchOrder(n, n, 0), precision="fp32")
         images, chunk = [], max(self.config.batch_size, 256)  # sampling keeps no graph: larger batches are cheap
         for start in range(0, n, chunk):
             size = min(chunk, n - start)
@@ -599,6 +603,8 @@ class Trainer:
         if self.parallel.main:
             self.out.mkdir(parents=True, exist_ok=True)
             write_json(self.out / "config.json", {"method": self.method.name, **dataclasses.asdict(self.config)})
+            if self.data_summary is not None:
+                report_data(self.data_summary, self.out)
         if resume:
             self.resume()
         else:
@@ -704,13 +710,14 @@ class RunLogger:
 
 # %% ../nbs/21_train.ipynb #9fc8ab51
 def evaluate(trainer: Trainer, n: int, fid_weights: str | None = None) -> dict[str, float]:
-    "Score `n` samples of the run: the offline Fréchet distance on Fashion-MNIST, FID otherwise."
+    "Score `n` samples of the run: the offline Fréchet distance on Fashion-MNIST; FID against the test split, or a user's training images."
     from energyflows import metrics
+    from energyflows.data import DATASETS, load_images, load_user_images
     samples = trainer.sample(check_positive_int(n, "n"))
-    if trainer.config.dataset == "fashion-mnist":
+    dataset, size = trainer.config.dataset, trainer.config.image_size
+    if dataset == "fashion-mnist":
         return {"fd_fmnist": metrics.offline_fd(samples), "n_samples": n}
-    from energyflows.data import load_images
-    reference = load_images(trainer.config.dataset, "test", size=trainer.config.image_size).float()
+    reference = (load_images(dataset, "test", size=size) if dataset in DATASETS else load_user_images(dataset, size)).float()
     return {"fid": metrics.fid(samples, reference, weights=fid_weights, device=trainer.device), "n_samples": n}
 
 

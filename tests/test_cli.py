@@ -49,7 +49,8 @@ def test_train_is_resumable_after_an_interruption(tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["train", "coopflow2d", "--out", "x", "--data", "swirl"], "invalid choice: 'swirl'"),
+    (["train", "coopflow2d", "--out", "x", "--data", "swirl"], "or a .npy or .csv file of points"),
+    (["train", "fce2d", "--out", "x", "--start", "mle"], "invalid choice: 'mle'"),
     (["train", "coopflow2d", "--out", "x", "--noise", "loud"], "invalid choice: 'loud'"),
     (["train", "coopflow2d", "--out", "x", "--langevin-steps", "0"], "`n_steps` must be a positive integer"),
     (["train", "coopflow2d", "--out", "x", "--step-size", "nan"], "`step_size` must be a finite number > 0"),
