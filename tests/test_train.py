@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -123,10 +124,10 @@ def test_coopflow_on_images_trains_and_samples_from_the_command_line(tmp_path):
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["method"] == "coopflow" and metrics["iterations"] == 12 and metrics["bad_iterations"] == 0
     assert set(torch.load(out / "checkpoint.pt", weights_only=False)["models"]) == {"ebm", "flow", "dequantizer"}
-    sampled = run("sample", out, "--n", "4", "--tensor", out / "s.pt")
+    sampled = run("sample", out, "--n", "4", "--out", out / "s.npz")
     assert sampled.returncode == 0, sampled.stderr
-    images = torch.load(out / "s.pt")
-    assert images.shape == (4, 3, 16, 16) and images.abs().max() <= 1
+    images = np.load(out / "s.npz")["images"]
+    assert images.shape == (4, 3, 16, 16) and 0 <= images.min() and images.max() <= 1
     assert "n_steps = 30: Langevin steps T that revise the proposals" in run("train", "coopflow", "--help").stdout
 
 
@@ -173,7 +174,25 @@ def test_fce_turns_under_two_processes_match_one(tmp_path):
     for net in ("ebm", "flow"):
         for key in one[net]:
             assert torch.allclose(one[net][key].float(), two[net][key].float(), atol=2e-5, rtol=1e-4), (net, key)
-    sampled = run("sample", tmp_path / "one", "--n", "4", "--tensor", tmp_path / "s.pt")
+    sampled = run("sample", tmp_path / "one", "--n", "4", "--out", tmp_path / "s.npz")
     assert sampled.returncode == 0, sampled.stderr
-    images = torch.load(tmp_path / "s.pt")
-    assert images.shape == (4, 3, 16, 16) and images.abs().max() <= 1
+    images = np.load(tmp_path / "s.npz")["images"]
+    assert images.shape == (4, 3, 16, 16) and 0 <= images.min() and images.max() <= 1
+
+
+def test_lfbm_under_two_processes_matches_one(tmp_path):
+    # posterior inference without noise (infer_noise=0) draws every random number per image, so one process and two
+    # agree: the chains' starts, each image's fixed salt-and-pepper mask (sliced by rank) and the flow prior's loss
+    settings = ["--set", "n_iters=6", "checkpoint_every=6", "sample_every=0", "batch_size=8", "infer_noise=0",
+                "corruption=salt-pepper"]
+    single = run("train", "lfbm", "--preset", "tiny", "--out", tmp_path / "one", *settings)
+    assert single.returncode == 0, single.stderr
+    double = torchrun("train", "lfbm", "--preset", "tiny", "--out", tmp_path / "two", *settings)
+    assert double.returncode == 0, double.stderr[-3000:]
+    one, two = (torch.load(tmp_path / p / "checkpoint.pt", weights_only=False)["models"] for p in ("one", "two"))
+    for net in ("generator", "prior"):
+        for key in one[net]:
+            assert torch.allclose(one[net][key].float(), two[net][key].float(), atol=2e-5, rtol=1e-4), (net, key)
+    sampled = run("sample", tmp_path / "one", "--n", "4", "--out", tmp_path / "s.npz")
+    assert sampled.returncode == 0, sampled.stderr
+    assert np.load(tmp_path / "s.npz")["images"].shape == (4, 3, 16, 16)
