@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from .coopflow_images import ConvGenerator, evaluating
-from .core import check_choice, check_nonnegative, check_positive, check_positive_int
+from .core import check_choice, check_nonnegative, check_positive, check_positive_int, map_processes
 from .data import random_square_mask, salt_pepper_mask
 from .ebm import ConvEnergy, MLPEnergy
 from .flows import standard_normal_log_prob, vector_flow
@@ -25,7 +25,7 @@ from .train import Method, StepContext, TrainConfig, register, train, unwrap
 # %% auto #0
 __all__ = ['PRIORS', 'INFERENCES', 'CORRUPTIONS', 'LFBM_TRAIN_SIZES', 'LFBM_PRESETS', 'LFBMConfig', 'sweep_presets',
            'lfbm_presets', 'ConvEncoder', 'reconstruction_error', 'corruption_masks', 'LFBM', 'infer_latents', 'decode',
-           'reconstruct', 'pixel_mse', 'inpaint', 'anomaly_scores', 'anomaly_auprc', 'recovery_mse', 'study_run']
+           'reconstruct', 'pixel_mse', 'inpaint', 'anomaly_scores', 'anomaly_auprc', 'recovery_mse', 'run_study']
 
 # %% ../nbs/24_lfbm.ipynb #29ec6401
 PRIORS = ("flow", "gaussian", "ebm")
@@ -411,12 +411,22 @@ def recovery_mse(
     return recovered, pixel_mse(recovered, images, 1 - masks)
 
 
-def study_run(
+def _study_job(
     job: tuple[str, str, dict],  # (preset, run folder, settings on top of the preset)
 ) -> dict:
-    "Train one run of a study (a `map_processes` job) and return its metrics; a finished run is read, an interrupted one resumed."
+    "Train one run of a study and return its metrics; a finished run is read, an interrupted one resumed."
     preset, out, overrides = job
     if (Path(out) / "metrics.json").exists():
         return json.loads((Path(out) / "metrics.json").read_text())
     resume = (Path(out) / "checkpoint.pt").exists()
     return train("lfbm", out, preset=preset, overrides=overrides or None, resume=resume, progress=False)
+
+
+def run_study(
+    jobs: list[tuple[str, str, dict]],  # (preset, run folder, settings on top of the preset) per run
+    workers: int = 2,  # processes (1: here, one after another)
+    progress: bool | None = None,  # a progress bar over the runs (default: not under nbdev_test)
+) -> list[dict]:
+    "Train the runs of a study on `workers` processes and return their metrics in order; finished runs are read back."
+    from energyflows import lfbm  # workers import the module, also when this runs inside the notebook
+    return map_processes(lfbm._study_job, jobs, workers, "LFBM study runs", progress)

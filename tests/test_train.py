@@ -124,10 +124,7 @@ def test_coopflow_on_images_trains_and_samples_from_the_command_line(tmp_path):
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["method"] == "coopflow" and metrics["iterations"] == 12 and metrics["bad_iterations"] == 0
     assert set(torch.load(out / "checkpoint.pt", weights_only=False)["models"]) == {"ebm", "flow", "dequantizer"}
-    sampled = run("sample", out, "--n", "4", "--out", out / "s.npz")
-    assert sampled.returncode == 0, sampled.stderr
-    images = np.load(out / "s.npz")["images"]
-    assert images.shape == (4, 3, 16, 16) and 0 <= images.min() and images.max() <= 1
+    assert sampled_images(out).shape == (4, 3, 16, 16)
     assert "n_steps = 30: Langevin steps T that revise the proposals" in run("train", "coopflow", "--help").stdout
 
 
@@ -137,18 +134,32 @@ def torchrun(*args, nproc=2):
                           env={**os.environ, "OMP_NUM_THREADS": "1"})
 
 
+def one_and_two_processes(tmp_path, method: str, settings: list[str], nets: tuple[str, ...]) -> None:
+    "Train `method` (tiny) with `settings` in one process and in two; the networks `nets` must end up equal."
+    single = run("train", method, "--preset", "tiny", "--out", tmp_path / "one", *settings)
+    assert single.returncode == 0, single.stderr
+    double = torchrun("train", method, "--preset", "tiny", "--out", tmp_path / "two", *settings)
+    assert double.returncode == 0, double.stderr[-3000:]
+    one, two = (torch.load(tmp_path / p / "checkpoint.pt", weights_only=False)["models"] for p in ("one", "two"))
+    for net in nets:
+        for key in one[net]:
+            assert torch.allclose(one[net][key].float(), two[net][key].float(), atol=2e-5, rtol=1e-4), (net, key)
+
+
+def sampled_images(run_dir: Path, n: int = 4) -> np.ndarray:
+    "`energyflows sample` of a run: its images (N, C, H, W) in [0, 1]."
+    sampled = run("sample", run_dir, "--n", str(n), "--out", run_dir / "s.npz")
+    assert sampled.returncode == 0, sampled.stderr
+    images = np.load(run_dir / "s.npz")["images"]
+    assert 0 <= images.min() and images.max() <= 1
+    return images
+
+
 def test_coopflow_phases_under_two_processes_match_one(tmp_path):
     # EBM warm-up then joint CoopFlow: DDP must step only the networks with gradients and agree with one process
     settings = ["--set", "flow=glow", "pretrain_iters=0", "ebm_warmup_iters=2", "n_iters=5", "checkpoint_every=5",
                 "sample_every=0", "batch_size=8"]
-    single = run("train", "coopflow", "--preset", "tiny", "--out", tmp_path / "one", *settings)
-    assert single.returncode == 0, single.stderr
-    double = torchrun("train", "coopflow", "--preset", "tiny", "--out", tmp_path / "two", *settings)
-    assert double.returncode == 0, double.stderr[-3000:]
-    one, two = (torch.load(tmp_path / p / "checkpoint.pt", weights_only=False)["models"] for p in ("one", "two"))
-    for net in ("ebm", "flow"):
-        for key in one[net]:
-            assert torch.allclose(one[net][key], two[net][key], atol=2e-5, rtol=1e-4), (net, key)
+    one_and_two_processes(tmp_path, "coopflow", settings, ("ebm", "flow"))
 
 
 def test_coopflow_pretraining_with_flowpp_under_two_processes(tmp_path):
@@ -163,21 +174,11 @@ def test_fce_turns_under_two_processes_match_one(tmp_path):
     # flow pretraining, then FCE's turns (threshold 0.7 gives both players turns in tiny): the accuracy is averaged
     # over the processes, so both train the same player; then `sample` draws from the trained flow
     settings = ["--set", "n_iters=10", "checkpoint_every=10", "sample_every=0", "batch_size=8", "log_every=1", "threshold=0.7"]
-    single = run("train", "fce", "--preset", "tiny", "--out", tmp_path / "one", *settings)
-    assert single.returncode == 0, single.stderr
-    double = torchrun("train", "fce", "--preset", "tiny", "--out", tmp_path / "two", *settings)
-    assert double.returncode == 0, double.stderr[-3000:]
+    one_and_two_processes(tmp_path, "fce", settings, ("ebm", "flow"))
     logs = [list(csv.DictReader((tmp_path / p / "log.csv").open())) for p in ("one", "two")]
     assert [r["ebm_turn"] for r in logs[0]] == [r["ebm_turn"] for r in logs[1]]
     assert {r["ebm_turn"] for r in logs[0] if r["ebm_turn"]} == {"0.0", "1.0"}, "both players should get turns"
-    one, two = (torch.load(tmp_path / p / "checkpoint.pt", weights_only=False)["models"] for p in ("one", "two"))
-    for net in ("ebm", "flow"):
-        for key in one[net]:
-            assert torch.allclose(one[net][key].float(), two[net][key].float(), atol=2e-5, rtol=1e-4), (net, key)
-    sampled = run("sample", tmp_path / "one", "--n", "4", "--out", tmp_path / "s.npz")
-    assert sampled.returncode == 0, sampled.stderr
-    images = np.load(tmp_path / "s.npz")["images"]
-    assert images.shape == (4, 3, 16, 16) and 0 <= images.min() and images.max() <= 1
+    assert sampled_images(tmp_path / "one").shape == (4, 3, 16, 16)
 
 
 def test_lfbm_under_two_processes_matches_one(tmp_path):
@@ -185,14 +186,5 @@ def test_lfbm_under_two_processes_matches_one(tmp_path):
     # agree: the chains' starts, each image's fixed salt-and-pepper mask (sliced by rank) and the flow prior's loss
     settings = ["--set", "n_iters=6", "checkpoint_every=6", "sample_every=0", "batch_size=8", "infer_noise=0",
                 "corruption=salt-pepper"]
-    single = run("train", "lfbm", "--preset", "tiny", "--out", tmp_path / "one", *settings)
-    assert single.returncode == 0, single.stderr
-    double = torchrun("train", "lfbm", "--preset", "tiny", "--out", tmp_path / "two", *settings)
-    assert double.returncode == 0, double.stderr[-3000:]
-    one, two = (torch.load(tmp_path / p / "checkpoint.pt", weights_only=False)["models"] for p in ("one", "two"))
-    for net in ("generator", "prior"):
-        for key in one[net]:
-            assert torch.allclose(one[net][key].float(), two[net][key].float(), atol=2e-5, rtol=1e-4), (net, key)
-    sampled = run("sample", tmp_path / "one", "--n", "4", "--out", tmp_path / "s.npz")
-    assert sampled.returncode == 0, sampled.stderr
-    assert np.load(tmp_path / "s.npz")["images"].shape == (4, 3, 16, 16)
+    one_and_two_processes(tmp_path, "lfbm", settings, ("generator", "prior"))
+    assert sampled_images(tmp_path / "one").shape == (4, 3, 16, 16)
