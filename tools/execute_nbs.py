@@ -1,9 +1,10 @@
 """Run notebooks in full mode (not test mode) and store their outputs, for the site.
 
-    python tools/execute_nbs.py nbs/10_coopflow.ipynb [more notebooks]
+    python tools/execute_nbs.py nbs/10_coopflow.ipynb [more notebooks] [--keep-slow]
 
 Uses execnb, the executor `nbdev_test` uses (in-process, no kernel), with PNG figures. Cells flagged `cuda` are
-skipped on machines without a GPU; `slow` cells run. Progress bars are dropped from the stored outputs;
+skipped on machines without a GPU; `slow` cells run, except with `--keep-slow`, which keeps their stored outputs
+(to refresh the other cells of a chapter whose long study did not change). Progress bars are dropped from the stored outputs;
 `nbdev_clean` runs afterwards. Prints each notebook's time and size.
 """
 from __future__ import annotations
@@ -32,13 +33,19 @@ def needs_missing_gpu(source: str) -> bool:
     return flagged and not torch.cuda.is_available()
 
 
-def execute(path: Path) -> None:
-    "Execute the notebook at `path` in place, stopping at the first error."
+def is_slow(source: str) -> bool:
+    "True for a cell flagged `#| slow`."
+    return any(line.replace(" ", "") == "#|slow" for line in source.splitlines())
+
+
+def execute(path: Path, keep_slow: bool = False) -> None:
+    "Execute the notebook at `path` in place, stopping at the first error; with `keep_slow`, slow cells keep their outputs."
     start = time.time()
     nb = read_nb(path)
     shell = CaptureShell(path.parent.resolve(), mpl_format="png")
     shell._fname = path
-    skip = lambda cell: cell.cell_type != "code" or "nbdev_export" + "(" in cell.source or needs_missing_gpu(cell.source)
+    skip = lambda cell: (cell.cell_type != "code" or "nbdev_export" + "(" in cell.source or needs_missing_gpu(cell.source)
+                         or (keep_slow and is_slow(cell.source)))
     shell.run_all(nb, exc_stop=True, preproc=skip)
     for cell in nb.cells:
         if cell.cell_type == "code":
@@ -48,6 +55,7 @@ def execute(path: Path) -> None:
 
 
 if __name__ == "__main__":
-    for name in sys.argv[1:]:
-        execute(Path(name))
+    keep_slow = "--keep-slow" in sys.argv[1:]
+    for name in (a for a in sys.argv[1:] if a != "--keep-slow"):
+        execute(Path(name), keep_slow)
     subprocess.run([str(Path(sys.executable).parent / "nbdev_clean")], cwd=ROOT, check=True)
