@@ -15,7 +15,7 @@ from torch import nn
 
 from .coopflow_images import evaluating
 from .core import check_choice, check_nonnegative_int, check_positive, check_positive_int
-from .data import bits_per_dim, dequantize
+from .data import bits_per_dim, dequantize, to_unit_range
 from .ebm import ConvEnergy
 from .fce import FlowNoise, NormalizedEnergy, fce_losses, initialize_log_z
 from .flows import image_flow
@@ -198,7 +198,7 @@ def extract_features(
     "The top-layer features of `images` in [-1, 1] (N, F), on the CPU."
     device = next(net.parameters()).device
     with evaluating(net):
-        return torch.cat([net.features(chunk.to(device).float() / 127.5 - 1).float().cpu()
+        return torch.cat([net.features(to_unit_range(chunk.to(device))).float().cpu()
                           for chunk in images.split(check_positive_int(batch_size, "batch_size"))])
 
 
@@ -239,10 +239,10 @@ def supervised_accuracy(
     "Test accuracy of `body` plus a linear head trained end-to-end on the labelled images only."
     torch.manual_seed(seed)
     n_classes = int(max(labels.max(), test_labels.max())) + 1
-    head = nn.Linear(body.features(images[:1].float() / 127.5 - 1).shape[1], n_classes)
+    x = to_unit_range(images)
+    head = nn.Linear(body.features(x[:1]).shape[1], n_classes)
     params = list(body.parameters()) + list(head.parameters())
     opt = torch.optim.Adam(params, lr=check_positive(lr, "lr"))
-    x = images.float() / 127.5 - 1
     for _ in range(check_positive_int(epochs, "epochs")):
         for idx in torch.randperm(len(x)).split(check_positive_int(batch_size, "batch_size")):
             opt.zero_grad()

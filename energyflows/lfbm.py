@@ -15,7 +15,7 @@ from torch import nn
 
 from .coopflow_images import ConvGenerator, evaluating
 from .core import check_choice, check_nonnegative, check_positive, check_positive_int, map_processes
-from .data import random_square_mask, salt_pepper_mask
+from .data import random_square_mask, salt_pepper_mask, to_unit_range
 from .ebm import ConvEnergy, MLPEnergy
 from .flows import standard_normal_log_prob, vector_flow
 from .langevin import langevin
@@ -318,7 +318,7 @@ def infer_latents(
     g = torch.Generator().manual_seed(seed)
     latents = []
     for start in range(0, len(images), check_positive_int(batch_size, "batch_size")):
-        x = images[start:start + batch_size].to(run.device).float() / 127.5 - 1
+        x = to_unit_range(images[start:start + batch_size].to(run.device))
         mask = None if masks is None else masks[start:start + batch_size].to(run.device)
         z_init = torch.randn(len(x), method.config.latent, generator=g).to(run.device)
         if encoder and mask is None and "encoder" in models:
@@ -362,7 +362,7 @@ def inpaint(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     "Fills (n_inits, N, C, H, W) in [-1, 1] — observed pixels kept, g_β(z̃) in the hole — and their MSE on the hole (n_inits, N)."
     mask = mask.expand(len(images), -1, -1, -1).float()
-    x = images.float() / 127.5 - 1
+    x = to_unit_range(images)
     fills, errors = [], []
     for k in range(check_positive_int(n_inits, "n_inits")):
         generated = reconstruct(run, images, mask, seed=seed + 7919 * k, encoder=False, **kwargs)
@@ -378,7 +378,7 @@ def anomaly_scores(run, images: torch.Tensor, **kwargs) -> torch.Tensor:
     scores = []
     with torch.no_grad():
         for chunk, latent in zip(images.split(500), z.split(500)):
-            x = chunk.to(run.device).float() / 127.5 - 1
+            x = to_unit_range(chunk.to(run.device))
             scores.append(-method.log_joint(models, x, latent.to(run.device)).cpu())
     return torch.cat(scores)
 
