@@ -3,10 +3,13 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 OUT ?= runs/demo
-# pip prints one harmless "Location ... ignored" warning per local wheel on some machines
-PIP_QUIET := 2>&1 | grep -v "WARNING: Location" || true
+# pip prints one harmless "Location ... ignored" warning per local wheel on some machines; the filter keeps pip's
+# exit status (pipefail)
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
+PIP_QUIET := 2>&1 | { grep -v "WARNING: Location" || true; }
 
-.PHONY: demo test docs lab readme clean
+.PHONY: demo data test docs lab readme clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "energyflows needs Python >= 3.10"'
@@ -14,7 +17,7 @@ $(BIN)/python:
 	$(BIN)/pip install -q --upgrade pip $(PIP_QUIET)
 
 # the package and its runtime dependencies (re-installed when its metadata changes)
-$(VENV)/.installed: $(BIN)/python settings.ini setup.py
+$(VENV)/.installed: $(BIN)/python settings.ini setup.py pyproject.toml
 	$(BIN)/pip install -q -e . $(PIP_QUIET)
 	$(BIN)/python -c 'import energyflows'
 	touch $@
@@ -28,7 +31,11 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 demo: $(VENV)/.installed
 	$(BIN)/energyflows demo --out $(OUT)
 
-test: $(VENV)/.installed-dev
+# Fashion-MNIST for the tests of chapters 04, 20, 21: Debian's package via apt-get, else torchvision's download
+data: $(VENV)/.installed
+	$(BIN)/python tools/get_data.py
+
+test: $(VENV)/.installed-dev data
 	OMP_NUM_THREADS=1 $(BIN)/python tools/run_tests.py
 
 readme: $(VENV)/.installed-dev

@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from .core import atomic_write, check_choice, check_nonnegative, check_positive_int, data_summary, in_test
+from .langevin import check_batch
 
 # %% auto #0
 __all__ = ['DATASETS', 'DATA_ROOT', 'CELEBA_CROP', 'SYNTHETIC_CLASSES', 'IMAGE_FILES', 'USER_IMAGES', 'DatasetSpec', 'data_root',
@@ -298,9 +299,13 @@ def _digits(split: str):
 
 # %% ../nbs/20_data.ipynb #9896f4e1
 def _check_uint8(images, name: str = "images") -> torch.Tensor:
-    "Raise a `ValueError` naming `name` unless `images` is a uint8 tensor."
-    if not isinstance(images, torch.Tensor) or images.dtype != torch.uint8:
-        raise ValueError(f"`{name}` must be a uint8 tensor, got {getattr(images, 'dtype', type(images).__name__)}")
+    "Return `images` if it is a uint8 tensor, else raise a `TypeError` (not a tensor) or `ValueError` (another dtype) naming `name`."
+    if not isinstance(images, torch.Tensor):
+        raise TypeError(f"`{name}` must be a uint8 tensor, got {type(images).__name__} "
+                        f"(convert it with torch.as_tensor(x, dtype=torch.uint8))")
+    if images.dtype != torch.uint8:
+        raise ValueError(f"`{name}` must be a uint8 tensor (bytes 0…255), got dtype {images.dtype} "
+                         f"(floats in [-1, 1] become bytes with `to_uint8`)")
     return images
 
 
@@ -312,10 +317,10 @@ def to_unit_range(
 
 
 def to_uint8(
-    x: torch.Tensor,  # floats in [-1, 1] (values outside are clipped)
+    x: torch.Tensor,  # floats in [-1, 1] (values outside are clipped), (N, ...)
 ) -> torch.Tensor:
     "The inverse of `to_unit_range`: round((x + 1) · 127.5) as uint8."
-    return ((x.detach().float().clamp(-1, 1) + 1) * 127.5).round_().to(torch.uint8)
+    return ((check_batch(x, "x", min_ndim=1).detach().float().clamp(-1, 1) + 1) * 127.5).round_().to(torch.uint8)
 
 # %% ../nbs/20_data.ipynb #4ea0ed7e
 @dataclass
@@ -621,10 +626,10 @@ def dequantize(
 
 
 def quantize(
-    x: torch.Tensor,  # dequantized floats in [-1, 1]
+    x: torch.Tensor,  # dequantized floats in [-1, 1], (N, ...)
 ) -> torch.Tensor:
     "The bytes that `dequantize` started from: floor(128 (x + 1)), clipped to 0…255, as uint8."
-    return torch.floor((x.detach().float() + 1) * 128).clamp_(0, 255).to(torch.uint8)
+    return torch.floor((check_batch(x, "x", min_ndim=1).detach().float() + 1) * 128).clamp_(0, 255).to(torch.uint8)
 
 
 def bits_per_dim(
@@ -650,23 +655,23 @@ def logit_transform(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     "RealNVP's y = logit(α + (1 − 2α)(x + 1)/2) and the log-determinant of dy/dx per sample (N,)."
     alpha = _check_alpha(alpha)
-    p = alpha + (1 - 2 * alpha) * (x + 1) / 2
+    p = alpha + (1 - 2 * alpha) * (check_batch(x, "x") + 1) / 2
     log_p, log_1mp = torch.log(p), torch.log1p(-p)
     log_det = (math.log((1 - 2 * alpha) / 2) - log_p - log_1mp).flatten(1).sum(1)
     return log_p - log_1mp, log_det
 
 
 def logit_inverse(
-    y: torch.Tensor,  # logit-space values
+    y: torch.Tensor,  # logit-space values (N, ...)
     alpha: float = 0.05,  # the `alpha` of the forward transform
 ) -> torch.Tensor:
     "The inverse of `logit_transform`: x = 2 (σ(y) − α)/(1 − 2α) − 1."
     alpha = _check_alpha(alpha)
-    return 2 * (torch.sigmoid(y) - alpha) / (1 - 2 * alpha) - 1
+    return 2 * (torch.sigmoid(check_batch(y, "y", min_ndim=1)) - alpha) / (1 - 2 * alpha) - 1
 
 # %% ../nbs/20_data.ipynb #c774b072
 def random_flip(
-    x: torch.Tensor,  # images (N, C, H, W)
+    x: torch.Tensor,  # images (N, C, H, W), of any dtype
     generator: torch.Generator | None = None,  # source of the coin flips (None: the global one)
     p: float = 0.5,  # probability that an image is mirrored
 ) -> torch.Tensor:
@@ -674,7 +679,7 @@ def random_flip(
     p = check_nonnegative(p, "p")
     if p > 1:
         raise ValueError(f"`p` must be in [0, 1], got {p!r}")
-    flip = _uniform((len(x),), x, generator) < p
+    flip = _uniform((len(check_batch(x, "x", floating=False)),), x, generator) < p
     return torch.where(flip.view(-1, *[1] * (x.ndim - 1)), x.flip(-1), x)
 
 # %% ../nbs/20_data.ipynb #8ad07537
@@ -745,6 +750,7 @@ def apply_mask(
     fill=0.0,  # value of the missing pixels: a number or a tensor broadcastable to `x`
 ) -> torch.Tensor:
     "Keep the observed pixels of `x` and put `fill` in the missing ones: x·m + fill·(1 − m)."
+    x, mask = check_batch(x, "x", floating=False), check_batch(mask, "mask", floating=False)
     if mask.ndim != x.ndim or tuple(mask.shape[-2:]) != tuple(x.shape[-2:]):
         raise ValueError(f"`mask` must have shape (N, 1, H, W) matching `x` {tuple(x.shape)}, got {tuple(mask.shape)}")
     mask = mask.to(device=x.device, dtype=x.dtype)

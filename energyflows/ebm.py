@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from .core import check_positive, check_positive_int, check_points, train_loop
-from .langevin import LangevinResult, langevin
+from .langevin import LangevinResult, check_batch, langevin
 from .toy2d import BOX, Toy2D, as_sampler
 
 # %% auto #0
@@ -37,10 +37,8 @@ class MLPEnergy(nn.Module):
         self.net = nn.Sequential(*layers, nn.Linear(sizes[-1], 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        "f_θ(x) for a batch `x` of shape (B, dim); returns shape (B,)."
-        if x.ndim != 2 or x.shape[1] != self.dim:
-            raise ValueError(f"`x` must have shape (B, {self.dim}), got {tuple(x.shape)}")
-        return self.net(x).squeeze(-1)
+        "f_θ(x) for a float batch `x` of shape (B, dim); returns shape (B,)."
+        return self.net(check_batch(x, "x", (self.dim,))).squeeze(-1)
 
 # %% ../nbs/02_ebm.ipynb #1c6f7c4b
 class ConvEnergy(nn.Module):
@@ -67,18 +65,13 @@ class ConvEnergy(nn.Module):
             layers += [nn.Conv2d(width * 2**k, width * 2 ** (k + 1), 4, 2, 1), act()]
         self.net = nn.Sequential(*layers, nn.Conv2d(width * 2**halvings, 1, image_size // 2**halvings, 1, 0))
 
-    def _check(self, x: torch.Tensor) -> torch.Tensor:
-        if x.ndim != 4 or tuple(x.shape[1:]) != self.shape:
-            raise ValueError(f"`x` must have shape (B, {', '.join(map(str, self.shape))}), got {tuple(x.shape)}")
-        return x
-
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        "f_θ(x) for images `x` of shape (B, C, H, H); returns shape (B,)."
-        return self.net(self._check(x)).flatten()
+        "f_θ(x) for float images `x` of shape (B, C, H, H); returns shape (B,)."
+        return self.net(check_batch(x, "x", self.shape)).flatten()
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         "The top-layer features of images `x`: the activations below the last convolution, flattened to (B, F)."
-        return self.net[:-1](self._check(x)).flatten(1)
+        return self.net[:-1](check_batch(x, "x", self.shape)).flatten(1)
 
 # %% ../nbs/02_ebm.ipynb #2128f162
 class ResBlock(nn.Module):
@@ -113,10 +106,8 @@ class ResNetEnergy(nn.Module):
             nn.Conv2d(8 * width, check_positive_int(out_channels, "out_channels"), 3, 4, 1), nn.SiLU())
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        "f_θ(x) for images `x` of shape (B, C, H, H); returns shape (B,)."
-        if x.ndim != 4 or tuple(x.shape[1:]) != self.shape:
-            raise ValueError(f"`x` must have shape (B, {', '.join(map(str, self.shape))}), got {tuple(x.shape)}")
-        return self.net(x).flatten(1).sum(1)
+        "f_θ(x) for float images `x` of shape (B, C, H, H); returns shape (B,)."
+        return self.net(check_batch(x, "x", self.shape)).flatten(1).sum(1)
 
 # %% ../nbs/02_ebm.ipynb #c66dbfa5
 def ebm_loss(ebm: nn.Module, x_data: torch.Tensor, x_revised: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:

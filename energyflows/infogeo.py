@@ -20,7 +20,8 @@ from . import viz  # noqa: F401  (in notebooks: plotly loads plotly.js from the 
 # %% auto #0
 __all__ = ['FAMILY_STYLE', 'MomentEnergy', 'gaussian_moments', 'ebm_moments', 'sample_moments', 'fit_mle', 'axis_aligned_flow',
            'flow_moments', 'geometry_run', 'stationary', 'residual', 'gaussian_kl', 'path_length', 'displacement',
-           'kl_samples_to_density', 'moment_coordinates', 'theta_path', 'geometry_panel', 'geometry_figure']
+           'kl_samples_to_density', 'moment_coordinates', 'theta_path', 'geometry_frame', 'off_scale_note',
+           'geometry_panel', 'geometry_figure']
 
 # %% ../nbs/11_infogeo.ipynb #d1568494
 class MomentEnergy(nn.Module):
@@ -182,6 +183,39 @@ FAMILY_STYLE = {"flow": ("q_α (flow, in A)", "#1f77b4"), "pi": ("π = K_θ q_α
                 "ebm": ("p_θ (EBM)", "#d62728")}
 
 
+def geometry_frame(
+    run: dict,  # a `geometry_run` result
+    data_moments: torch.Tensor,  # E_data[h], shape (5,)
+    pad: float = 0.25,  # margin on each side, as a fraction of the framed range
+) -> tuple[torch.Tensor, torch.Tensor]:
+    "Axis limits (low, high) in moment coordinates holding Ω, every record of the flow and of π, and the final EBM; earlier EBM records (nearly improper: huge variance) may fall outside."
+    final_ebm = moment_coordinates(run["ebm"][-1:])
+    seen = torch.cat([moment_coordinates(run["flow"]), moment_coordinates(run["pi"]), moment_coordinates(data_moments)[None],
+                      final_ebm[~final_ebm.isnan().any(1)]])
+    low, high = seen.min(0).values, seen.max(0).values
+    margin = pad * (high - low) + 0.1
+    return low - margin, high + margin
+
+
+def off_scale_note(
+    run: dict,  # a `geometry_run` result
+    low: torch.Tensor,  # lower axis limits (Var, Cov), from `geometry_frame`
+    high: torch.Tensor,  # upper axis limits
+) -> str:
+    "One line saying how many records of each family lie outside [low, high] and how many are undefined (improper EBMs); '' if none."
+    notes = []
+    for key, (label, _) in FAMILY_STYLE.items():
+        xy = moment_coordinates(run[key])
+        defined = ~xy.isnan().any(1)
+        outside = defined & ((xy < low) | (xy > high)).any(1)
+        name = label.split()[0]
+        if outside.any():
+            notes.append(f"{int(outside.sum())} of {len(xy)} {name} records off-scale (largest Var[x1] {float(xy[outside, 0].max()):.3g})")
+        if not defined.all():
+            notes.append(f"{int((~defined).sum())} {name} records undefined (improper EBM)")
+    return "; ".join(notes)
+
+
 def geometry_panel(ax, run: dict, data_moments: torch.Tensor, mle: MomentEnergy, title: str = ""):
     "Draw Ω, A, the Θ path and the training trajectories of one `geometry_run` in moment coordinates."
     omega = moment_coordinates(data_moments)
@@ -193,19 +227,14 @@ def geometry_panel(ax, run: dict, data_moments: torch.Tensor, mle: MomentEnergy,
         ax.plot(xy[:, 0], xy[:, 1], ".-", color=color, lw=0.8, ms=3, alpha=0.7, label=label)
         ax.plot(xy[-1, 0], xy[-1, 1], "o", color=color, ms=10, mec="k")
     ax.plot(omega[0], omega[1], "*", color="k", ms=18, label="Ω (data) = MLE")
-    # frame the flow, π, Ω and the final p_θ; earlier, nearly improper p_θ (huge variance) may fall outside
-    final_ebm = moment_coordinates(run["ebm"][-1:])
-    seen = torch.cat([moment_coordinates(run["flow"]), moment_coordinates(run["pi"]), omega[None],
-                      final_ebm[~final_ebm.isnan().any(1)]])
-    low, high = seen.min(0).values, seen.max(0).values
-    pad = 0.25 * (high - low) + 0.1
-    ax.set(xlim=(low[0] - pad[0], high[0] + pad[0]), ylim=(low[1] - pad[1], high[1] + pad[1]),
-           xlabel="Var[x1]", ylabel="Cov[x1, x2]", title=title)
+    low, high = geometry_frame(run, data_moments)
+    ax.set(xlim=(low[0], high[0]), ylim=(low[1], high[1]), xlabel="Var[x1]", ylabel="Cov[x1, x2]", title=title)
+    ax.text(0.99, 0.98, off_scale_note(run, low, high), transform=ax.transAxes, fontsize=7, color="0.3", ha="right", va="top")
     return ax
 
 
 def geometry_figure(run: dict, data_moments: torch.Tensor, title: str = "CoopFlow in moment coordinates"):
-    "A plotly figure with a slider over training records: q_α(t), π(t), p_θ(t) with their trails, Ω and A."
+    "A plotly figure with a slider over training records: q_α(t), π(t), p_θ(t) with their trails, Ω and A, on the axes of `geometry_frame` (the subtitle counts the records off-scale)."
     import plotly.graph_objects as go
     omega = moment_coordinates(data_moments)
     coords = {key: moment_coordinates(run[key]) for key in FAMILY_STYLE}
@@ -223,6 +252,10 @@ def geometry_figure(run: dict, data_moments: torch.Tensor, title: str = "CoopFlo
              for it in run["iteration"]]
     fig = go.Figure(data=traces(n - 1) + static, frames=frames)
     fig.add_hline(y=0, line=dict(color="royalblue", width=8), opacity=0.2, annotation_text="A (Cov = 0)")
-    fig.update_layout(title=title, xaxis_title="Var[x1]", yaxis_title="Cov[x1, x2]", height=520,
+    low, high = geometry_frame(run, data_moments)
+    note = off_scale_note(run, low, high)
+    fig.update_layout(title=title + (f"<br><sup>{note}</sup>" if note else ""), height=540,
+                      xaxis=dict(title="Var[x1]", range=[float(low[0]), float(high[0])], autorange=False),
+                      yaxis=dict(title="Cov[x1, x2]", range=[float(low[1]), float(high[1])], autorange=False),
                       sliders=[dict(steps=steps, active=n - 1, currentvalue=dict(prefix="iteration "))])
     return fig

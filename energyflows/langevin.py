@@ -13,7 +13,7 @@ import torch
 from .core import check_finite, check_nonnegative, check_nonnegative_int, check_positive
 
 # %% auto #0
-__all__ = ['NonFiniteError', 'LangevinResult', 'noise_decay', 'langevin']
+__all__ = ['NonFiniteError', 'LangevinResult', 'noise_decay', 'check_batch', 'langevin']
 
 # %% ../nbs/01_langevin.ipynb #ebe9f591
 class NonFiniteError(FloatingPointError):
@@ -38,6 +38,34 @@ def noise_decay(epoch: float, total: float, power: float = 20.0) -> float:
     return (1 - epoch / total) ** power
 
 # %% ../nbs/01_langevin.ipynb #f29d7011
+def _batch_shape(sample_shape, min_ndim: int) -> str:
+    "The accepted shape as messages write it: (B, 3, 32, 32) for `sample_shape` (3, 32, 32), else (B, D, ...) for `min_ndim` 2."
+    dims = [str(d) for d in sample_shape] if sample_shape is not None else ["D"] * (min_ndim - 1) + ["..."]
+    return f"({', '.join(['B'] + dims)})"
+
+
+def check_batch(
+    x,  # the argument's value
+    name: str,  # the argument's name, for the messages
+    sample_shape: tuple[int, ...] | None = None,  # the shape of one sample; None: any shape with `min_ndim` - 1 or more dimensions
+    min_ndim: int = 2,  # with `sample_shape=None`, the fewest dimensions of `x`, batch included (2: each sample is at least a vector)
+    floating: bool = True,  # require a floating-point dtype (False: any dtype, e.g. bytes)
+) -> torch.Tensor:
+    "Return `x` if it is a `torch.Tensor` of B >= 1 samples (of `sample_shape`, floating-point), else raise a `TypeError` (not a tensor) or `ValueError` (dtype, shape) naming `name` and what is accepted; reads no values (no GPU sync)."
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"`{name}` must be a torch.Tensor of shape {_batch_shape(sample_shape, min_ndim)}, got "
+                        f"{type(x).__name__} (convert it with torch.as_tensor(x, dtype=torch.float32))")
+    if floating and not x.is_floating_point():
+        raise ValueError(f"`{name}` must be a floating-point tensor (float32, float64, float16, bfloat16), got dtype {x.dtype} "
+                         f"(convert it with x.float())")
+    need = min_ndim if sample_shape is None else len(sample_shape) + 1
+    if x.numel() == 0 or x.ndim < need or (sample_shape is not None and tuple(x.shape[1:]) != tuple(sample_shape)):
+        hint = "; one sample needs a batch dimension (x[None]), B scalars a sample dimension (x[:, None])" if x.ndim == 1 < need else ""
+        raise ValueError(f"`{name}` must have shape {_batch_shape(sample_shape, min_ndim)} with B >= 1 and no empty "
+                         f"dimension, got {tuple(x.shape)}{hint}")
+    return x
+
+
 def _noise_at(noise_scale, step: int) -> float:
     "The noise scale of `step`: a constant, or the value of a schedule `noise_scale(step)`."
     value = noise_scale(step) if callable(noise_scale) else noise_scale
@@ -98,8 +126,7 @@ def langevin(
     step_size = check_positive(step_size, "step_size")
     record_every = check_nonnegative_int(record_every, "record_every")
     clamp = _check_clamp(clamp)
-    if not x_init.is_floating_point() or x_init.ndim == 0:
-        raise ValueError(f"`x_init` must be a floating-point tensor with a batch dimension, got {x_init.dtype} of shape {tuple(x_init.shape)}")
+    check_batch(x_init, "x_init")
     x = check_finite(x_init, "x_init") if differentiable else check_finite(x_init.detach(), "x_init").clone()
     records, steps = [], []
     # diagnostics go into buffers allocated once: a new small tensor per step would fragment the CPU heap

@@ -10,7 +10,8 @@ import math
 import torch
 import torch.nn.functional as F
 
-from .core import check_points, check_positive, check_positive_int
+from .core import check_finite, check_points, check_positive, check_positive_int
+from .langevin import check_batch
 from .toy2d import BOX, Grid, Toy2D
 
 # %% auto #0
@@ -46,7 +47,7 @@ def smoothed_histogram(
     pseudo_count: float = 0.01,  # added to every cell before normalising
 ) -> tuple[torch.Tensor, float]:
     "Normalised smoothed histogram (n, n) indexed [y, x], and the fraction of samples outside the box."
-    samples = check_points(samples.detach().float().cpu(), "samples")
+    samples = check_points(samples, "samples").detach().float().cpu()
     inside = (samples.abs() < box).all(1)
     h = torch.histogramdd(samples[inside], bins=[n, n], range=[-box, box, -box, box]).hist.T
     if smooth > 0:
@@ -76,17 +77,24 @@ def sample_metrics(
             "mmd": mmd(samples[:mmd_points], exact, bandwidth=mmd_bandwidth), "out_of_box": outside}
 
 # %% ../nbs/04_metrics.ipynb #87264f26
+def _sample_matrix(x, name: str) -> torch.Tensor:
+    "`x`, a float tensor of N >= 1 samples (N, ...) without NaN or Inf, as a float64 CPU matrix (N, D)."
+    return check_finite(check_batch(x, name).detach().double().cpu().flatten(1), name)
+
+
 def mmd(
     x: torch.Tensor,  # first sample (N, D)
     y: torch.Tensor,  # second sample (M, D)
     bandwidth: float | None = None,  # Gaussian kernel width h; None: the median pairwise distance of x ∪ y
 ) -> float:
     "Squared MMD (biased V-statistic) between samples `x` and `y` with a Gaussian kernel."
-    x, y = x.detach().double().cpu().flatten(1), y.detach().double().cpu().flatten(1)
+    x, y = _sample_matrix(x, "x"), _sample_matrix(y, "y")
     if x.shape[1] != y.shape[1]:
         raise ValueError(f"`x` and `y` must have the same dimension, got {x.shape[1]} and {y.shape[1]}")
     d2 = torch.cdist(torch.cat([x, y]), torch.cat([x, y])).pow(2)
     if bandwidth is None:
+        if not (d2 > 0).any():
+            raise ValueError("`bandwidth` None (the median heuristic) needs two distinct points in x ∪ y; pass a number > 0")
         bandwidth = float(d2[d2 > 0].sqrt().median())
     h2 = 2 * check_positive(bandwidth, "bandwidth") ** 2
     k = torch.exp(-d2 / h2)
@@ -103,13 +111,18 @@ from unittest import mock
 import numpy as np
 import torch.nn as nn
 
-from .core import atomic_write, check_choice, check_finite, in_test, save_checkpoint
+from .core import atomic_write, check_choice, in_test, save_checkpoint
 from .core import seed_everything, train_loop
 
 # %% ../nbs/04_metrics.ipynb #3a66f726
 def _as_float64(x, name: str) -> np.ndarray:
-    "`x` (a tensor or array) as a float64 NumPy array; raise a `ValueError` naming `name` if it holds NaN or Inf."
-    x = x.detach().cpu().double().numpy() if isinstance(x, torch.Tensor) else np.asarray(x, dtype=np.float64)
+    "`x` (a tensor, array or list of numbers) as a float64 NumPy array; a `ValueError` naming `name` if it is not numbers, is empty or holds NaN or Inf."
+    try:
+        x = x.detach().cpu().double().numpy() if isinstance(x, torch.Tensor) else np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError, RuntimeError) as err:
+        raise ValueError(f"`{name}` must be a tensor or array of numbers, got {type(x).__name__} ({err})") from None
+    if x.size == 0:
+        raise ValueError(f"`{name}` must not be empty, got shape {x.shape}")
     if not np.isfinite(x).all():
         raise ValueError(f"`{name}` contains NaN or Inf")
     return x
@@ -490,23 +503,21 @@ def _reduce(values: torch.Tensor, reduction: str):
 
 
 def _pair(x, y) -> tuple[torch.Tensor, torch.Tensor]:
-    "`x` and `y` as float64 tensors (N, ...) of the same shape."
-    for name, v in (("x", x), ("y", y)):
-        if not isinstance(v, torch.Tensor) or v.ndim < 1 or len(v) == 0:
-            raise ValueError(f"`{name}` must be a non-empty tensor (N, ...), got {getattr(v, 'shape', type(v).__name__)}")
+    "`x` and `y` (tensors of N >= 1 samples, any dtype) as float64 tensors (N, ...) of the same shape."
+    x, y = check_batch(x, "x", min_ndim=1, floating=False), check_batch(y, "y", min_ndim=1, floating=False)
     if x.shape != y.shape:
         raise ValueError(f"`x` and `y` must have the same shape, got {tuple(x.shape)} and {tuple(y.shape)}")
     return x.detach().double().cpu(), y.detach().double().cpu()
 
 
 def mse(
-    x: torch.Tensor,  # images (N, C, H, W) (or any (N, ...) tensor)
+    x: torch.Tensor,  # images (N, C, H, W) (or any (N, ...) tensor; (N,): N numbers)
     y: torch.Tensor,  # images of the same shape
     reduction: str = "mean",  # "mean": one float; "none": one value per sample (N,)
 ):
     "Mean squared error per sample, averaged over all but the first axis; or its mean over samples."
     x, y = _pair(x, y)
-    return _reduce((x - y).pow(2).flatten(1).mean(1), reduction)
+    return _reduce((x - y).pow(2).reshape(len(x), -1).mean(1), reduction)
 
 
 def psnr(

@@ -5,7 +5,7 @@
 Uses execnb, the executor `nbdev_test` uses (in-process, no kernel), with PNG figures. Cells flagged `cuda` are
 skipped on machines without a GPU; `slow` cells run, except with `--keep-slow`, which keeps their stored outputs
 (to refresh the other cells of a chapter whose long study did not change). Progress bars are dropped from the stored outputs;
-`nbdev_clean` runs afterwards. Prints each notebook's time and size.
+`nbdev_clean` runs afterwards on each executed notebook. Prints each notebook's time and size.
 """
 from __future__ import annotations
 
@@ -58,4 +58,5 @@ if __name__ == "__main__":
     keep_slow = "--keep-slow" in sys.argv[1:]
     for name in (a for a in sys.argv[1:] if a != "--keep-slow"):
         execute(Path(name), keep_slow)
-    subprocess.run([str(Path(sys.executable).parent / "nbdev_clean")], cwd=ROOT, check=True)
+        # clean only this notebook: others in the tree may be open in an editor
+        subprocess.run([str(Path(sys.executable).parent / "nbdev_clean"), "--fname", str(Path(name).resolve())], cwd=ROOT, check=True)
