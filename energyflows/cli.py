@@ -8,20 +8,22 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import inspect
-import json
 import re
+import sys
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from .coopflow import NOISE_MODES, CoopFlowConfig, run_coopflow2d, sample_coopflow2d
 from .fce import FCE_STARTS, FCE2DConfig, run_fce2d, sample_fce2d
 from .toy2d import DATASETS, POINT_FILES
 from . import train as loop
-from .core import atomic_write, check_positive_int, write_json
+from .core import CheckpointError, Interrupted, RunFolder, atomic_write, check_positive_int, write_json
 
 # %% auto #0
-__all__ = ['ALIASES', 'QUICK', 'TWO_D', 'add_config_options', 'data_path', 'config_from_args', 'build_parser', 'main']
+__all__ = ['ALIASES', 'QUICK', 'TWO_D', 'RESUMABLE_2D', 'COMMANDS', 'add_config_options', 'data_path', 'boolean', 'out_folder',
+           'typed_settings', 'config_from_args', 'build_parser', 'main']
 
 # %% ../nbs/90_cli.ipynb #70892f9b
 ALIASES = {"n_steps": ["--langevin-steps"], "n_iters": ["--iters"]}
@@ -41,17 +43,17 @@ def _field_help(cls) -> dict[str, str]:
 
 
 def add_config_options(parser: argparse.ArgumentParser, cls) -> None:
-    "Add one option per field of dataclass `cls` to `parser`, with its comment as help and its default."
+    "Add one option per field of dataclass `cls` to `parser`, with its comment as help and its default (options not given stay unset)."
     helps = _field_help(cls)
     choices = {"noise": list(NOISE_MODES), "start": list(FCE_STARTS)}
     for field in dataclasses.fields(cls):
         flags = [f"--{field.name.replace('_', '-')}"] + ALIASES.get(field.name, [])
         default, kind = field.default, type(field.default)
-        kwargs = dict(default=default, dest=field.name, help=f"{helps.get(field.name, '')} (default: {default})")
+        kwargs = dict(default=argparse.SUPPRESS, dest=field.name, help=f"{helps.get(field.name, '')} (default: {default})")
         if isinstance(default, tuple):
             kwargs.update(type=type(default[0]), nargs=len(default), metavar=field.name.upper())
         else:
-            kwargs.update(type=data_path if field.name == "data" else kind, choices=choices.get(field.name))
+            kwargs.update(type=data_path if field.name == "data" else boolean if kind is bool else kind, choices=choices.get(field.name))
         parser.add_argument(*flags, **kwargs)
 
 
@@ -62,9 +64,26 @@ def data_path(text: str) -> str:
     return str(path.resolve()) if is_path else text
 
 
+def boolean(text: str) -> bool:
+    "A true-or-false option value: true/false, yes/no or 1/0 (Python's bool('false') is True)."
+    return loop.parse_value(text, bool)
+
+
+def out_folder(text: str) -> Path:
+    "An `--out` value: a folder (an empty one would spill a run's files into the current directory)."
+    if not text.strip():
+        raise argparse.ArgumentTypeError("must name a folder for the run, got an empty string")
+    return Path(text)
+
+
+def typed_settings(cls, args: argparse.Namespace) -> list[str]:
+    "The settings of dataclass `cls` that were given on the command line."
+    return [f.name for f in dataclasses.fields(cls) if hasattr(args, f.name)]
+
+
 def config_from_args(cls, args: argparse.Namespace):
-    "Build dataclass `cls` from the parsed options."
-    return cls(**{f.name: getattr(args, f.name) for f in dataclasses.fields(cls)})
+    "Build dataclass `cls` from the options given, with its defaults for the others."
+    return cls(**{name: getattr(args, name) for name in typed_settings(cls, args)})
 
 # %% ../nbs/90_cli.ipynb #834f382b
 QUICK = dict(n_iters=60, batch_size=128, n_steps=10)  # `demo --quick`: seconds, for tests
@@ -72,6 +91,7 @@ TWO_D = {  # the 2-D methods: settings, run, sampler (run folder, n, seed → po
     "coopflow2d": (CoopFlowConfig, run_coopflow2d, sample_coopflow2d, "CoopFlow (chapter 10) on a 2-D dataset or your own points"),
     "fce2d": (FCE2DConfig, run_fce2d, sample_fce2d, "FCE or NCE (chapter 12) on a 2-D dataset or your own points"),
 }
+RESUMABLE_2D = {"coopflow2d": CoopFlowConfig.resumable}  # the 2-D methods that resume, and the settings a resume may change
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -79,15 +99,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="energyflows", description="Energy-based models trained with flow-like samplers.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     demo = commands.add_parser("demo", help="CoopFlow on the 2-D spiral: a picture and metrics in about a minute on a CPU")
-    demo.add_argument("--out", type=Path, default=Path("runs/demo"), help="run folder (default: runs/demo)")
+    demo.add_argument("--out", type=out_folder, default=Path("runs/demo"), help="run folder (default: runs/demo; a demo there is replaced)")
     demo.add_argument("--quick", action="store_true", help="a few seconds instead of a minute (used by the tests)")
+    demo.add_argument("--overwrite", action="store_true", help="replace a run that is in --out")
     train = commands.add_parser("train", help="train a method into a run folder")
     methods = train.add_subparsers(dest="method", required=True, metavar="METHOD")
     for name, (cls, _, _, help_) in TWO_D.items():
         sub = methods.add_parser(name, help=help_)
-        sub.add_argument("--out", type=Path, required=True, help="run folder")
-        if name == "coopflow2d":
-            sub.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint.pt")
+        _add_run_folder_options(sub, resumable=name in RESUMABLE_2D)
         add_config_options(sub, cls)
     for name, cls in loop.load_methods().items():
         _add_image_method(methods, name, cls)
@@ -97,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--out", type=Path, default=None, help="file to write: .npy (N, 2) in the data's units for a 2-D run, "
                         ".npz with `images` (N, C, H, W) in [0, 1] for an image run (default: RUN/samples.npy or RUN/samples/samples.npz)")
     sample.add_argument("--png", type=Path, default=None, help="image runs: also write each sample as DIR/sample_00000.png, …")
-    sample.add_argument("--grid", type=Path, default=None, help="image runs: also write a grid picture of the samples (PNG)")
+    sample.add_argument("--grid", type=Path, default=None, help="image runs: also write a grid picture of the samples (a .png file)")
     sample.add_argument("--seed", type=int, default=None, help="seed of the chains (default: the run's)")
     sample.add_argument("--device", default=None, help="device (default: the run's)")
     evaluate = commands.add_parser("eval", help="score a trained run (offline FD on Fashion-MNIST, FID otherwise) into its metrics.json")
@@ -110,8 +129,18 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--preset", default="tiny", help="whose sizes to measure (default: tiny)")
     bench.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE", help="settings on top of the preset")
     bench.add_argument("--repeats", type=int, default=3, help="timed calls per measurement (default: 3)")
-    bench.add_argument("--out", type=Path, default=None, help="also write the rows as JSON here")
+    bench.add_argument("--out", type=Path, default=None, help="also write the rows to this JSON file")
     return parser
+
+
+def _add_run_folder_options(sub, resumable: bool = True) -> None:
+    "--out, and --resume or --overwrite (one of them) for what is already in it."
+    sub.add_argument("--out", type=out_folder, required=True, help="run folder")
+    existing = sub.add_mutually_exclusive_group()
+    if resumable:
+        existing.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint.pt, with its "
+                              "saved settings (only more iterations and how often to log or checkpoint may change)")
+    existing.add_argument("--overwrite", action="store_true", help="replace the run in --out (its checkpoint, logs, pictures and metrics)")
 
 
 def _settings_epilog(cls) -> str:
@@ -126,12 +155,11 @@ def _settings_epilog(cls) -> str:
 def _add_image_method(methods, name: str, cls) -> None:
     "The `train NAME` subcommand of an image method."
     sub = methods.add_parser(name, help=cls.__doc__, epilog=_settings_epilog(cls), formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub.add_argument("--preset", default="tiny", help=f"one of {', '.join(cls.presets)} (default: tiny)")
-    sub.add_argument("--out", type=Path, required=True, help="run folder")
+    sub.add_argument("--preset", default=None, help=f"one of {', '.join(cls.presets)} (default: tiny; with --resume, the run's)")
+    _add_run_folder_options(sub)
     sub.add_argument("--data", type=data_path, default=None, help="a dataset name, a folder of images (flat or one sub-folder "
                      "per class) or a .npz array (N, H, W[, C]) of uint8 or [0, 1] floats (default: the preset's dataset)")
     sub.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE", help="settings on top of the preset (listed below)")
-    sub.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint.pt, with its saved settings")
 
 
 def _report(metrics: dict, out: Path) -> None:
@@ -142,8 +170,19 @@ def _report(metrics: dict, out: Path) -> None:
         key = "kl_samples" if exact else "kl_heldout"
         print(f"trained in {metrics['seconds']:.0f} s; sample-KL to {against}: CoopFlow {metrics['coopflow'][key]:.4f}, "
               f"its flow alone {metrics['flow'][key]:.4f}")
-        if metrics["diverged_at"] is not None:
-            print(f"warning: the chains diverged at iteration {metrics['diverged_at']}; the model was rolled back")
+        if "mle_flow" in metrics:
+            mle, coop = metrics["mle_flow"][key], metrics["coopflow"][key]
+            verdict = "cooperation paid" if coop < mle else "cooperation did not pay here"
+            print(f"a flow of the same size trained by maximum likelihood for the same time "
+                  f"({metrics['mle_baseline']['iterations']} iterations): {mle:.4f} — {verdict}")
+        for event in metrics["rollbacks"]:
+            print(f"warning: the chains ran away at iteration {event['detected']}; rolled back to the healthy state of "
+                  f"iteration {event['restored']} with lower learning rates")
+        if metrics["stopped_at"] is not None:
+            print(f"warning: training stopped at iteration {metrics['stopped_at']} after {len(metrics['rollbacks'])} run-aways; "
+                  f"lower --step-size or the learning rates")
+        if metrics["selected_iteration"] != metrics["iterations"]:
+            print(f"the model kept is the best healthy state, at iteration {metrics['selected_iteration']}")
     else:
         print(f"trained in {metrics['seconds']:.0f} s; grid-KL of the EBM to {against}: "
               f"{metrics['ebm_kl' if exact else 'ebm_kl_heldout']:.4f} after {metrics['ebm_updates']:.0f} EBM updates")
@@ -151,57 +190,68 @@ def _report(metrics: dict, out: Path) -> None:
         print(f"{path.stem}: {path}")
 
 
-def _image_command(parser, args) -> int:
-    "Run `train METHOD` (an image method), `sample`, `eval` or `bench`; argument errors exit through the parser."
-    try:
-        if args.command == "train":
-            if args.resume and not (args.out / "checkpoint.pt").exists():
-                parser.error(f"--resume: no checkpoint.pt in {args.out}")
-            overrides = args.set + ([f"dataset={args.data}"] if args.data else [])
-            metrics = loop.train(args.method, args.out, args.preset, overrides, resume=args.resume)
-            print(f"{metrics['iterations']} iterations in {metrics['seconds']:.0f} s ({metrics['images_per_second']:.0f} images/s); "
-                  f"{metrics['bad_iterations']} bad iterations, {metrics['rollbacks']} roll-backs")
-            for name in ("config.json", "checkpoint.pt", "log.csv", "samples", "metrics.json"):
-                print(f"{name.split('.')[0]}: {args.out / name}")
-        elif args.command == "bench":
-            rows = loop.bench(args.method, args.preset, args.set, check_positive_int(args.repeats, "repeats"))
-            print(loop.bench_table(rows))
-            if args.out:
-                write_json(args.out, rows)
-        elif args.command == "sample":
-            _sample(args)
-        else:
-            _evaluate(args)
-    except (ValueError, loop.CheckpointError, FileNotFoundError) as error:
-        parser.error(str(error))
-    return 0
+def _demo(args) -> None:
+    "CoopFlow on the spiral; a folder that holds this very demo is replaced (training it again only repeats it)."
+    config = CoopFlowConfig(**(QUICK if args.quick else {}))
+    folder, settings = RunFolder(args.out, "coopflow2d"), dataclasses.asdict(config)
+    folder.open(settings, overwrite=args.overwrite or folder.holds(settings))
+    _report(run_coopflow2d(config, args.out), args.out)
+
+
+def _train_2d(args) -> None:
+    "`train coopflow2d|fce2d`: the run folder's checks (a run already there; a resume's method and typed settings), then the run."
+    cls, run, _, _ = TWO_D[args.method]
+    resume, folder = getattr(args, "resume", False), RunFolder(args.out, args.method)
+    settings = folder.open(dataclasses.asdict(config_from_args(cls, args)), resume, typed_settings(cls, args),
+                           RESUMABLE_2D.get(args.method, ()), args.overwrite)
+    config = folder.build(cls, settings)
+    _report(run(config, args.out, resume=True) if resume else run(config, args.out), args.out)
+
+
+def _train_images(args) -> None:
+    "`train METHOD` of an image method, in the loop of chapter 21."
+    overrides = args.set + ([f"dataset={args.data}"] if args.data else [])
+    metrics = loop.train(args.method, args.out, args.preset, overrides, resume=args.resume, overwrite=args.overwrite)
+    print(f"{metrics['iterations']} iterations in {metrics['seconds']:.0f} s ({metrics.get('images_per_second', 0):.0f} images/s); "
+          f"{metrics['bad_iterations']} bad iterations, {metrics['rollbacks']} roll-backs")
+    for name in ("config.json", "checkpoint.pt", "log.csv", "samples", "metrics.json", "run.log"):
+        print(f"{name.split('.')[0]}: {args.out / name}")
+
+
+def _bench(args) -> None:
+    "Measure a method against the plain reference; refuse an --out that cannot take the rows before measuring."
+    if args.out is not None:
+        _check_file(args.out, ".json", "--out", "bench writes its rows as JSON")
+    rows = loop.bench(args.method, args.preset, args.set, check_positive_int(args.repeats, "repeats"))
+    print(loop.bench_table(rows))
+    if args.out:
+        write_json(args.out, rows)
 
 
 def _evaluate(args) -> None:
-    "Score an image run into its metrics.json; a missing FID weights file is a user's error, said as such."
+    "Score an image run into its metrics.json (merged); a missing FID weights file is a user's error, said as such."
     run, n = loop.load_run(args.run, args.device), check_positive_int(args.n, "n")
     try:
         scores = loop.evaluate(run, n, args.fid_weights)
     except RuntimeError as error:  # the Inception weights are neither here nor downloadable
         raise FileNotFoundError(str(error)) from error
-    path = args.run / "metrics.json"
-    metrics = json.loads(path.read_text()) if path.exists() else {}
-    write_json(path, {**metrics, **scores})
-    print(", ".join(f"{k}: {v:.4g}" for k, v in scores.items()), f"(written to {path})")
+    RunFolder(args.run).merge_metrics(scores)
+    print(", ".join(f"{k}: {v:.4g}" for k, v in scores.items()), f"(written to {args.run / 'metrics.json'})")
 
 
-def _run_method(run: Path) -> str:
-    "The method that wrote the run folder `run` (from its config.json)."
-    path = run / "config.json"
-    if not path.is_file():
-        raise FileNotFoundError(f"no config.json in {run}: is it a run folder written by `energyflows train`?")
-    return json.loads(path.read_text())["method"]
-
-
-def _check_suffix(path: Path, suffix: str, what: str) -> Path:
-    "`path` if it ends in `suffix`, else a `ValueError` that says what the run writes."
+def _check_file(path: Path, suffix: str, option: str, what: str) -> Path:
+    "`path` if it names a file ending in `suffix`, else a `ValueError` that says what `option` takes."
+    if path.is_dir():
+        raise ValueError(f"{option}: {path} is a folder; {what}, so give a file ending in {suffix}")
     if path.suffix.lower() != suffix:
-        raise ValueError(f"--out: {what}, so the file must end in {suffix}; got {path}")
+        raise ValueError(f"{option}: {what}, so the file must end in {suffix}; got {path}")
+    return path
+
+
+def _check_folder(path: Path, option: str, what: str) -> Path:
+    "`path` if it is a folder or does not exist yet, else a `ValueError` that says what `option` takes."
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"{option}: {path} is a file; it takes a folder for {what}")
     return path
 
 
@@ -215,48 +265,81 @@ def _save_array(path: Path, save) -> None:
 
 def _sample(args) -> None:
     "Write `--n` samples of a run folder: points (.npy) for a 2-D run; images (.npz, PNG files, a grid) for an image run."
-    method, n = _run_method(args.run), check_positive_int(args.n, "n")
+    method, n = RunFolder(args.run).saved_method(), check_positive_int(args.n, "n")
     if method in TWO_D:
         if args.png or args.grid:
             raise ValueError(f"--png and --grid are for image runs; {args.run} is a 2-D {method} run (its samples are points)")
-        out = _check_suffix(args.out or args.run / "samples.npy", ".npy", f"a 2-D run ({method}) writes points of shape (N, 2)")
+        out = _check_file(args.out or args.run / "samples.npy", ".npy", "--out", f"a 2-D run ({method}) writes points of shape (N, 2)")
         points = TWO_D[method][2](args.run, n, args.seed).numpy()
         _save_array(out, lambda f: np.save(f, points))
         print(f"{n} points (N, 2) in the data's units, values in [{points.min():.4g}, {points.max():.4g}]: {out}")
         return
     from torchvision.utils import save_image
-    out = _check_suffix(args.out or args.run / "samples" / "samples.npz", ".npz", "an image run writes images (N, C, H, W)")
+    out = _check_file(args.out or args.run / "samples" / "samples.npz", ".npz", "--out", "an image run writes images (N, C, H, W)")
+    png = args.png and _check_folder(args.png, "--png", "the PNG files (sample_00000.png, …)")
+    grid = args.grid and _check_file(args.grid, ".png", "--grid", "the grid is a picture")
     images = (loop.load_run(args.run, args.device).sample(n, args.seed) + 1) / 2  # [-1, 1] -> [0, 1]
     _save_array(out, lambda f: np.savez(f, images=images.numpy()))
     written = [f"{n} images {tuple(images.shape)} in [0, 1]: {out}"]
-    if args.png:
-        args.png.mkdir(parents=True, exist_ok=True)
+    if png:
+        png.mkdir(parents=True, exist_ok=True)
         for i, image in enumerate(images):
-            save_image(image, args.png / f"sample_{i:05d}.png")
-        written.append(f"PNG files: {args.png}")
-    if args.grid:
-        args.grid.parent.mkdir(parents=True, exist_ok=True)
-        save_image(images, args.grid, nrow=max(1, int(n**0.5)))
-        written.append(f"grid: {args.grid}")
+            save_image(image, png / f"sample_{i:05d}.png")
+        written.append(f"PNG files: {png}")
+    if grid:
+        grid.parent.mkdir(parents=True, exist_ok=True)
+        save_image(images, grid, nrow=max(1, int(n**0.5)))
+        written.append(f"grid: {grid}")
     print("\n".join(written))
 
 
+def _train(args) -> None:
+    "`train METHOD`: a 2-D method or an image method."
+    (_train_2d if args.method in TWO_D else _train_images)(args)
+
+
+COMMANDS = {"demo": _demo, "train": _train, "sample": _sample, "eval": _evaluate, "bench": _bench}
+
+
+def _out_of_memory(error: BaseException) -> bool:
+    "Whether `error` says that an allocation failed (on a GPU, or the CPU allocator's message)."
+    return isinstance(error, (MemoryError, torch.OutOfMemoryError)) or "can't allocate memory" in str(error)
+
+
+def _message(error: BaseException) -> str:
+    "The one line a user reads for `error`."
+    text = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    if _out_of_memory(error):
+        return f"out of memory ({text}); use a smaller --batch-size or --n (or image_size), or a device with more memory"
+    if isinstance(error, OSError) and error.filename:
+        return f"{error.filename}: {error.strerror}"
+    return text
+
+
+def _continue_with(args, stop: Interrupted) -> str:
+    "After Ctrl-C: where training stopped and the command that continues it."
+    method = "coopflow2d" if args.command == "demo" else getattr(args, "method", None)
+    if args.command in ("demo", "train") and (method not in TWO_D or method in RESUMABLE_2D):
+        return f"{stop}: energyflows train {method} --out {args.out} --resume"
+    return f"interrupted at iteration {stop.iteration}"
+
+
 def main(argv: list[str] | None = None) -> int:
-    "Entry point of the `energyflows` command."
+    "Entry point of the `energyflows` command: a user's error ends in one line (exit 2), Ctrl-C in how to continue (exit 130)."
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command in ("sample", "eval", "bench") or (args.command == "train" and args.method not in TWO_D):
-        return _image_command(parser, args)
-    if args.command == "demo":
-        config, run, out, resume = CoopFlowConfig(**(QUICK if args.quick else {})), run_coopflow2d, args.out, False
-    else:
-        cls, run, _, _ = TWO_D[args.method]
-        out, resume = args.out, getattr(args, "resume", False)
-        if resume and not (out / "checkpoint.pt").exists():
-            parser.error(f"--resume: no checkpoint.pt in {out}")
-        try:
-            config = config_from_args(cls, args)
-        except (ValueError, FileNotFoundError) as error:
-            parser.error(str(error))
-    _report(run(config, out, resume=resume) if resume else run(config, out), out)
+    try:
+        COMMANDS[args.command](args)
+    except Interrupted as stop:
+        print(_continue_with(args, stop), file=sys.stderr)
+        return 130
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except (ValueError, CheckpointError, FileNotFoundError, MemoryError) as error:
+        parser.error(_message(error))
+    except (OSError, RuntimeError) as error:  # a file the system refused, or an allocation that failed, is the user's; others are bugs
+        if not (getattr(error, "filename", None) or _out_of_memory(error)):
+            raise
+        parser.error(_message(error))
     return 0

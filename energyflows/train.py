@@ -9,7 +9,6 @@ import contextlib
 import copy
 import csv
 import dataclasses
-import json
 import math
 import os
 import random
@@ -26,20 +25,25 @@ import torch.distributed as dist
 from torch import nn
 from tqdm.auto import tqdm
 
-from .core import check_choice, check_nonnegative, check_nonnegative_int, check_positive, check_positive_int, in_test, report_data, save_checkpoint, write_json
+from .core import (CheckpointError, Interrupted, RunFolder, check_choice, check_fraction, check_nonnegative,
+                              check_nonnegative_int, check_positive, check_positive_int, deferred_interrupt, in_test,
+                              read_checkpoint, report_data, save_checkpoint, setting_differences)
 from .data import dequantize, random_flip, to_unit_range
 from .ebm import ConvEnergy, revise
 from .langevin import NonFiniteError
 
 # %% auto #0
-__all__ = ['PRECISIONS', 'METHODS', 'METHOD_MODULES', 'TrainConfig', 'parse_value', 'resolve_config', 'register', 'load_methods',
-           'get_method', 'Method', 'Distributed', 'init_distributed', 'pick_device', 'BatchOrder', 'StepContext',
-           'prepare_batch', 'EMA', 'warmup_factor', 'CheckpointError', 'TrainingDiverged', 'load_checkpoint', 'Trainer',
-           'RunLogger', 'evaluate', 'train', 'load_run', 'ShortRunConfig', 'ShortRun', 'unwrap', 'reference_langevin',
-           'reference_iteration', 'bench', 'bench_table']
+__all__ = ['PRECISIONS', 'MAX_IMAGE_SIZE', 'CHANGEABLE_ON_RESUME', 'METHODS', 'METHOD_MODULES', 'TrainConfig', 'parse_value',
+           'resolve_config', 'register', 'load_methods', 'get_method', 'Method', 'Distributed', 'init_distributed',
+           'pick_device', 'BatchOrder', 'StepContext', 'prepare_batch', 'EMA', 'warmup_factor', 'TrainingDiverged',
+           'load_checkpoint', 'Trainer', 'RunLogger', 'evaluate', 'train', 'load_run', 'ShortRunConfig', 'ShortRun',
+           'unwrap', 'reference_langevin', 'reference_iteration', 'bench', 'bench_table']
 
 # %% ../nbs/21_train.ipynb #d6ded260
 PRECISIONS = ("fp32", "bf16", "fp16")
+MAX_IMAGE_SIZE = 1024  # the largest `image_size` (the methods here are built for 16 to 128 pixels)
+CHANGEABLE_ON_RESUME = ("n_iters", "log_every", "sample_every", "checkpoint_every", "n_grid", "eval_samples", "nan_patience",
+                        "max_rollbacks", "device", "compile", "channels_last")  # settings a resume may change (recorded in run.log)
 
 
 @dataclass
@@ -83,8 +87,9 @@ class TrainConfig:
         for name in ("clip_grad", "skip_grad"):
             check_nonnegative(getattr(self, name), name)
         check_positive(self.lr, "lr")
-        if not 0 <= self.ema < 1:
-            raise ValueError(f"`ema` must lie in [0, 1), got {self.ema!r}")
+        check_fraction(self.ema, "ema")
+        if self.image_size > MAX_IMAGE_SIZE:
+            raise ValueError(f"`image_size` must be at most {MAX_IMAGE_SIZE} pixels, got {self.image_size!r}")
         if not 0 < self.rollback_lr_factor <= 1:
             raise ValueError(f"`rollback_lr_factor` must lie in (0, 1], got {self.rollback_lr_factor!r}")
         if self.device != "auto" and not (self.device == "cpu" or self.device.startswith("cuda")):
@@ -335,27 +340,13 @@ def warmup_factor(iteration: int, warmup: int) -> float:
     return 1.0 if warmup == 0 else min(1.0, (iteration + 1) / warmup)
 
 # %% ../nbs/21_train.ipynb #112f312f
-class CheckpointError(RuntimeError):
-    "A checkpoint file that cannot be read, or that belongs to another method."
-
-
 class TrainingDiverged(RuntimeError):
     "The NaN guard rolled back more often than allowed."
 
 
 def load_checkpoint(path) -> dict:
-    "Read a checkpoint written by the loop; a clear `CheckpointError` names the file when it is damaged."
-    path = Path(path)
-    if not path.exists():
-        raise CheckpointError(f"no checkpoint at {path}")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as error:
-        raise CheckpointError(f"the checkpoint {path} is damaged and cannot be read ({type(error).__name__}: {error}); "
-                              "restore it from a copy or start the run again without --resume") from None
-    if not isinstance(state, dict) or "models" not in state or "iteration" not in state:
-        raise CheckpointError(f"{path} is not a checkpoint of the energyflows training loop")
-    return state
+    "Read a checkpoint written by the loop; a `CheckpointError` (chapter 06) names the file when it is damaged or of another kind."
+    return read_checkpoint(path, ("method", "config", "shape", "iteration", "models"), "the energyflows training loop")
 
 
 def _rng_state() -> dict:
@@ -372,6 +363,18 @@ def _set_rng_state(state: dict):
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
 
+
+def _check_memory(n: int, shape: tuple[int, ...]):
+    "Refuse `n` float32 images of `shape` that would need more than half of this machine's memory."
+    try:
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # no sysconf (Windows): no check
+        return
+    need = n * math.prod(shape) * 4
+    if need > memory / 2:
+        raise ValueError(f"`n` = {n} images of shape {tuple(shape)} need {need / 2**30:,.0f} GiB, more than half of this "
+                         f"machine's memory ({memory / 2**30:,.0f} GiB); ask for fewer (calls with other seeds give more)")
+
 # %% ../nbs/21_train.ipynb #13d8c387
 class Trainer:
     "Runs a `Method` with a config into a run folder; see the chapter for what each iteration does."
@@ -381,7 +384,8 @@ class Trainer:
                  progress: bool | None = None,  # tqdm bar on the main process; default: on, except under nbdev_test
                  shape: tuple[int, int, int] | None = None,  # image shape (C, H, W) to sample without loading the data
                 ):
-        self.method, self.config, self.out = method, method.config, Path(out)
+        self.method, self.config, self.folder = method, method.config, RunFolder(out, method.name)
+        self.out = self.folder.path
         self.progress = (not in_test()) if progress is None else progress
         cuda = self.config.device.startswith("cuda") or (self.config.device == "auto" and torch.cuda.is_available())
         self.parallel = init_distributed("cuda" if cuda else "cpu")
@@ -444,13 +448,18 @@ class Trainer:
         return StepContext(iteration, self.device, self.generator, self.shared, self.order, precision=self.config.precision, indices=indices)
 
     # ---- one iteration ----------------------------------------------------------------------------------------
-    def _all_agree_bad(self, bad: bool) -> bool:
-        "True when this or any other process had a bad iteration."
+    def _any_process(self, flag: bool) -> bool:
+        "True when `flag` holds on this or any other process (a bad iteration, a Ctrl-C)."
         if self.parallel.world == 1:
-            return bad
-        flag = torch.tensor([float(bad)], device=self.device)
-        dist.all_reduce(flag, op=dist.ReduceOp.MAX)
-        return bool(flag.item())
+            return flag
+        value = torch.tensor([float(flag)], device=self.device)
+        dist.all_reduce(value, op=dist.ReduceOp.MAX)
+        return bool(value.item())
+
+    def _barrier(self):
+        "Wait for every process (nothing to wait for alone)."
+        if self.parallel.world > 1:
+            dist.barrier()
 
     def _set_lr(self, iteration: int):
         "Apply warm-up, the roll-back factor and the method's phase factor to every optimiser."
@@ -473,7 +482,7 @@ class Trainer:
             bad = not bool(torch.isfinite(total))
         except NonFiniteError:
             bad = True
-        if self._all_agree_bad(bad):
+        if self._any_process(bad):
             return self._bad_iteration()
         for optimizer in self.optimizers.values():
             optimizer.zero_grad(set_to_none=True)
@@ -567,27 +576,52 @@ class Trainer:
             save_checkpoint(self.out / "checkpoint.pt", state)
 
     def resume(self, path=None):
-        "Continue from `checkpoint.pt` of the run folder (or `path`)."
+        "Continue from `checkpoint.pt` of the run folder (or `path`), once it is checked against these settings and data."
         path = Path(path or self.out / "checkpoint.pt")
         state = load_checkpoint(path)
-        if state["method"] != self.method.name:
-            raise CheckpointError(f"{path} was written by method {state['method']!r}, not {self.method.name!r}")
+        self._check_state(state, path)
         self.snapshot = copy.deepcopy(state)
-        self._restore(state)
+        self._load(state, path)
+
+    def _check_state(self, state: dict, path: Path):
+        "Refuse a checkpoint of another method, of other settings or images, or one further on than `n_iters`."
+        settings = dataclasses.asdict(self.config)
+        problems = [] if state["method"] == self.method.name else [f"method = {self.method.name!r} (the run has {state['method']!r})"]
+        problems += setting_differences(state["config"], settings, [k for k in settings if k not in CHANGEABLE_ON_RESUME])
+        if self.data is not None and tuple(state["shape"]) != self.shape:
+            problems.append(f"images of shape {self.shape} (the run has {tuple(state['shape'])})")
+        if problems:
+            raise CheckpointError(f"{path} does not fit: {'; '.join(problems)}. Resume with the run's own settings and data, "
+                                  "or train into a new --out")
+        if state["iteration"] > self.config.n_iters:
+            raise ValueError(f"`n_iters` = {self.config.n_iters} is below the {state['iteration']} iterations the run in "
+                             f"{self.out} has done; give n_iters >= {state['iteration']} to continue it")
+
+    def _load(self, state: dict, path: Path):
+        "`_restore` the checkpoint read from `path`; networks that do not fit these settings name the file."
+        try:
+            self._restore(state)
+        except (KeyError, RuntimeError, TypeError, ValueError) as error:
+            reason = (str(error).strip().splitlines() or [""])[0]
+            raise CheckpointError(f"{path} does not fit the networks of these settings ({type(error).__name__}: {reason})") from None
 
     # ---- outputs ----------------------------------------------------------------------------------------------
     def sample(self, n: int, seed: int | None = None) -> torch.Tensor:
-        "`n` images from the EMA networks (or the current ones), with chains seeded by `seed` (default: the run's)."
+        "`n` images from the EMA networks (or the current ones), made in chunks, with chains seeded by `seed` (default: the run's)."
+        n = check_positive_int(n, "n")
+        seed = self.config.seed if seed is None else check_nonnegative_int(seed, "seed")
+        _check_memory(n, self.shape)
         models = self.ema.models if self.ema is not None else self.models
-        generator = torch.Generator(self.device).manual_seed(_mix(self.config.seed if seed is None else seed, 3))
-        shared = torch.Generator(self.device).manual_seed(_mix(self.config.seed if seed is None else seed, 4))
-        ctx = StepContext(self.iteration, self.device, generator, shared, BatchOrder(n, n, 0), precision="fp32")
-        images, chunk = [], max(self.config.batch_size, 256)  # sampling keeps no graph: larger batches are cheap
+        generator = torch.Generator(self.device).manual_seed(_mix(seed, 3))
+        shared = torch.Generator(self.device).manual_seed(_mix(seed, 4))
+        chunk = min(n, max(self.config.batch_size, 256))  # sampling keeps no graph: larger batches are cheap
+        ctx = StepContext(self.iteration, self.device, generator, shared, BatchOrder(chunk, chunk, 0), precision="fp32")
+        images = torch.empty(n, *self.shape)
         for start in range(0, n, chunk):
             size = min(chunk, n - start)
             ctx.order = BatchOrder(size, size, 0)
-            images.append(self.method.sample(models, size, ctx).float().cpu())
-        return torch.cat(images).clamp(-1, 1)
+            images[start:start + size] = self.method.sample(models, size, ctx).float().cpu()
+        return images.clamp_(-1, 1)
 
     def save_grid(self, name: str | None = None) -> Path:
         "Save a grid of `n_grid` samples as `samples/<name>.png` (default: the iteration)."
@@ -598,32 +632,58 @@ class Trainer:
         save_image(images, path, nrow=int(math.ceil(math.sqrt(len(images)))), normalize=True, value_range=(-1, 1))
         return path
 
-    def run(self, resume: bool = False) -> dict:
-        "Train to `n_iters` (continuing from the checkpoint with `resume`); write metrics.json; return the metrics."
-        if self.parallel.main:
-            self.out.mkdir(parents=True, exist_ok=True)
-            write_json(self.out / "config.json", {"method": self.method.name, **dataclasses.asdict(self.config)})
-            if self.data_summary is not None:
-                report_data(self.data_summary, self.out)
+    def run(self,
+            resume: bool = False,  # continue from the run folder's checkpoint
+            overwrite: bool = False,  # replace a run that is already in the folder
+           ) -> dict:
+        "Train to `n_iters` (continuing from the checkpoint with `resume`); merge metrics.json; return the metrics."
+        settings = dataclasses.asdict(self.config)
+        if self.parallel.main:  # the other processes wait at the barrier below: nothing is written before the checks pass
+            self.folder.open(settings, resume, changeable=CHANGEABLE_ON_RESUME, overwrite=overwrite)
         if resume:
             self.resume()
-        else:
+            if self.iteration >= self.config.n_iters and self.folder.file("metrics.json").exists():
+                return self._finished()
+        if self.parallel.main:
+            self.folder.start(settings, self.iteration)
+            if self.data_summary is not None:
+                report_data(self.data_summary, self.out)
+        self._barrier()
+        if not resume:
             self.checkpoint()  # the first roll-back point: the initial state
         logger = RunLogger(self.out, self.iteration, enabled=self.parallel.main)
         start, start_iteration, logs = time.time(), self.iteration, {}
         bar = tqdm(total=self.config.n_iters, initial=self.iteration, desc=self.method.name, leave=False,
                    disable=not (self.progress and self.parallel.main))
         try:
-            while self.iteration < self.config.n_iters:
-                before = self.iteration
-                logs = self.step() or logs
-                bar.update(self.iteration - before)
-                self._periodic(logger, logs, before)
+            with deferred_interrupt() as interrupt:
+                while self.iteration < self.config.n_iters:
+                    before = self.iteration
+                    logs = self.step() or logs
+                    bar.update(self.iteration - before)
+                    self._periodic(logger, logs, before)
+                    if self._any_process(interrupt.requested):
+                        self._interrupted()
         finally:
             bar.close()
             logger.close()
         seconds = time.time() - start
         return self._finish(logs, seconds, self.iteration - start_iteration)
+
+    def _interrupted(self):
+        "After a Ctrl-C: checkpoint the iteration reached (unless it just was), note it, stop with `Interrupted`."
+        if self.snapshot["iteration"] != self.iteration:
+            self.checkpoint()
+        if self.parallel.main:
+            self.folder.note(f"interrupted at iteration {self.iteration}")
+        raise Interrupted(self.iteration)
+
+    def _finished(self) -> dict:
+        "A resume of a run that already reached `n_iters`: change nothing, say so, return its metrics."
+        if self.parallel.main:
+            print(f"{self.out} already reached n_iters = {self.config.n_iters}; nothing to train "
+                  "(a larger n_iters, e.g. --set n_iters=N, trains on)")
+        return self.folder.metrics()
 
     def _periodic(self, logger, logs: dict, before: int):
         "Log, draw a grid and checkpoint when an iteration boundary was crossed."
@@ -639,18 +699,20 @@ class Trainer:
             self.checkpoint()
 
     def _finish(self, logs: dict, seconds: float, iterations: int) -> dict:
-        "The final grid, the quality score and metrics.json."
+        "The final grid, the quality score, and metrics.json merged with what it held (the speed of this session's iterations)."
         metrics = {"method": self.method.name, "iterations": self.iteration, "seconds": seconds,
-                   "images_per_second": iterations * self.config.batch_size / max(seconds, 1e-9),
                    "processes": self.parallel.world, "device": str(self.device),
-                   "final": logs, **{k: v for k, v in self.counters.items() if k != "consecutive_bad"}}
+                   **{k: v for k, v in self.counters.items() if k != "consecutive_bad"}}
+        if iterations:
+            metrics["images_per_second"] = iterations * self.config.batch_size / max(seconds, 1e-9)
+        if logs:
+            metrics["final"] = logs
         if self.parallel.main:
             metrics["grid"] = str(self.save_grid("final"))
             if self.config.eval_samples:
                 metrics.update(evaluate(self, self.config.eval_samples))
-            write_json(self.out / "metrics.json", metrics)
-        if self.parallel.world > 1:
-            dist.barrier()
+            metrics = self.folder.finish(metrics, self.iteration)
+        self._barrier()
         return metrics
 
 # %% ../nbs/21_train.ipynb #890791e9
@@ -724,23 +786,23 @@ def evaluate(trainer: Trainer, n: int, fid_weights: str | None = None) -> dict[s
 def train(
     method: str,  # a name of `METHODS`
     out,  # the run folder
-    preset: str = "tiny",  # a preset of the method
-    overrides: dict | list[str] | None = None,  # settings on top of the preset
-    resume: bool = False,  # continue the run in `out` from its checkpoint, with its saved config
+    preset: str | None = None,  # a preset of the method (default: tiny; on resume, what it sets must agree with the run)
+    overrides: dict | list[str] | None = None,  # settings on top of the preset (on resume: only `CHANGEABLE_ON_RESUME` may differ)
+    resume: bool = False,  # continue the run in `out` from its checkpoint, with its saved settings
     progress: bool | None = None,  # progress bar (default: on, except under nbdev_test)
+    overwrite: bool = False,  # replace a run that is already in `out`
 ) -> dict:
     "Train `method` into `out` and return its metrics (what `energyflows train` runs)."
-    out = Path(out)
+    cls = get_method(method)
     if resume:
-        saved = json.loads((out / "config.json").read_text()) if (out / "config.json").exists() else None
-        if saved is None:
-            raise CheckpointError(f"--resume: {out / 'config.json'} does not exist; is {out} a run folder?")
-        method = saved.pop("method")
-        cls = get_method(method)
-        config = cls.Config(**{**saved, **_parsed(cls, overrides)}).validate()
+        given = {k: v for k, v in cls.presets[check_choice(preset, "preset", cls.presets)].items()
+                 if k not in CHANGEABLE_ON_RESUME} if preset else {}
+        folder = RunFolder(out, method)
+        settings = folder.open({**given, **_parsed(cls, overrides)}, resume=True, changeable=CHANGEABLE_ON_RESUME)
+        config = folder.build(cls.Config, settings).validate()
     else:
-        config = resolve_config(method, preset, overrides)
-    return Trainer(get_method(method)(config), out, progress).run(resume=resume)
+        config = resolve_config(method, preset or "tiny", overrides)
+    return Trainer(cls(config), out, progress).run(resume=resume, overwrite=overwrite)
 
 
 def load_run(
@@ -748,11 +810,15 @@ def load_run(
     device: str | None = None,  # where to load it (default: the run's setting)
 ) -> Trainer:
     "A trained (or interrupted) run with its last checkpoint loaded, ready to sample and score; needs no training data."
-    state = load_checkpoint(Path(run) / "checkpoint.pt")
+    path = Path(run) / "checkpoint.pt"
+    state = load_checkpoint(path)
     cls = get_method(state["method"])
-    config = cls.Config(**{**state["config"], **({"device": device} if device else {})}).validate()
+    try:
+        config = cls.Config(**{**state["config"], **({"device": device} if device else {})}).validate()
+    except TypeError as error:
+        raise CheckpointError(f"{path} holds settings that {cls.name} does not have ({error})") from None
     trainer = Trainer(cls(config), run, progress=False, shape=state["shape"])
-    trainer._restore(state)
+    trainer._load(state, path)
     return trainer
 
 
@@ -783,8 +849,7 @@ class ShortRunConfig(TrainConfig):
         check_positive(self.step_size, "step_size")
         for name in ("noise_scale", "energy_weight"):
             check_nonnegative(getattr(self, name), name)
-        if not 0 <= self.beta1 < 1:
-            raise ValueError(f"`beta1` must lie in [0, 1), got {self.beta1!r}")
+        check_fraction(self.beta1, "beta1")
         return self
 
 

@@ -38,7 +38,8 @@ def test_train_is_resumable_after_an_interruption(tmp_path):
         time.sleep(0.2)
     time.sleep(1.0)
     proc.send_signal(signal.SIGINT)  # Ctrl-C after the first checkpoints
-    proc.wait(timeout=60)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and b"interrupted at iteration" in err and b"Traceback" not in err, err.decode()[-2000:]
     stopped_at = torch.load(out / "checkpoint.pt", weights_only=False)["iteration"]
     resumed = run("train", "coopflow2d", "--out", str(out), "--resume")
     assert resumed.returncode == 0, resumed.stderr
