@@ -14,16 +14,16 @@ from torch import nn
 
 from .core import check_choice, check_nonnegative_int, check_positive, check_positive_int, train_loop
 from .data import quantize
-from .ebm import ResNetEnergy, revise
+from .ebm import RESNET_HEADS, ConvGenerator, ResNetEnergy, revise
 from .flows import Flow, dequantized_log_prob, flow_pp, image_flow, standard_normal_log_prob
-from .langevin import langevin
-from .coopflow import NOISE_MODES, CoopFlowConfig
+from .langevin import LangevinResult, langevin, noise_decay
+from .coopflow import NOISE_MODES
 from .train import Method, StepContext, TrainConfig, reference_iteration, reference_langevin, register, unwrap
 
 # %% auto #0
 __all__ = ['MODES', 'FLOWS', 'TRAIN_SIZES', 'PAPER_DATA', 'EPOCHS', 'FLOWPP_SIZES', 'OFFLINE', 'OFFLINE_PRESETS', 'TINY',
-           'ImageCoopFlowConfig', 'epochs_to_iters', 'paper_presets', 'ConvGenerator', 'build_flow', 'evaluating',
-           'ImageCoopFlow', 'Reconstruction', 'reconstruct', 'interpolate']
+           'RECONSTRUCTION_OPTIMIZERS', 'ImageCoopFlowConfig', 'epochs_to_iters', 'paper_presets', 'build_flow',
+           'evaluating', 'ImageCoopFlow', 'Reconstruction', 'reconstruct', 'interpolate']
 
 # %% ../nbs/22_coopflow_images.ipynb #d0869083
 MODES = ("coopflow", "flow", "langevin", "coopnets")
@@ -36,6 +36,7 @@ class ImageCoopFlowConfig(TrainConfig):
     mode: str = "coopflow"  # "coopflow"; the ablations: "flow" (the flow alone, MLE on data), "langevin" (chains from noise toward the EBM alone), "coopnets" (a generator in place of the flow)
     flow: str = "glow"  # "flowpp" (Flow++, the paper's) or "glow" (chapter 03's `image_flow`, cheaper)
     ebm_width: int = 128  # channels of the ResNet EBM's first convolution (the paper: 128)
+    ebm_head: str = "whole"  # the EBM's last layer: "whole" (the authors' code: it reads the whole 4×4 map) or "table" (Table 2's 3×3, stride 4, padding 0; chapter 02)
     flow_levels: int = 2  # squeezes of the flow (flowpp: 1 on 32×32, four checkerboard couplings before it, two channel and three checkerboard after each)
     flow_blocks: int = 8  # glow: coupling blocks per level; flowpp: conv-attention blocks per conditioner (the paper: 10)
     flow_hidden: int = 512  # channels of the flow's conditioners (Glow: 512; Flow++ on CIFAR-10: 96)
@@ -50,7 +51,8 @@ class ImageCoopFlowConfig(TrainConfig):
     n_steps: int = 30  # Langevin steps T that revise the proposals
     step_size: float = 0.03  # Langevin step size s in training
     test_step_size: float = 0.04  # Langevin step size when sampling (the paper: 0.04 on CIFAR-10)
-    noise: str = "off"  # Langevin noise: "off" (the paper's images), "on", or "decay" ((1 - i/n_iters)^20); sampling uses the last iteration's
+    noise: str = "off"  # Langevin noise: "off" (the paper's images), "on", or "decay" ((1 - t/K)^20, t counted from the end of the flow's pretraining); sampling uses the last iteration's
+    noise_decay_iters: int = 0  # "decay": K, the iterations after the flow's pretraining by which the noise reaches 0 (0: all of them)
     flow_lr: float = 1e-4  # Adam learning rate of the flow (and of the coopnets generator)
     ebm_beta1: float = 0.5  # Adam β₁ of the EBM (the paper: 0.5)
     ebm_beta2: float = 0.5  # Adam β₂ of the EBM (the paper: 0.5)
@@ -61,10 +63,11 @@ class ImageCoopFlowConfig(TrainConfig):
         super().validate()
         check_choice(self.mode, "mode", MODES)
         check_choice(self.flow, "flow", FLOWS)
+        check_choice(self.ebm_head, "ebm_head", RESNET_HEADS)
         for name in ("ebm_width", "flow_levels", "flow_blocks", "flow_hidden", "flow_components", "n_steps",
                      "generator_latent", "generator_width"):
             check_positive_int(getattr(self, name), name)
-        for name in ("infer_steps", "pretrain_iters", "ebm_warmup_iters"):
+        for name in ("infer_steps", "pretrain_iters", "ebm_warmup_iters", "noise_decay_iters"):
             check_nonnegative_int(getattr(self, name), name)
         for name in ("step_size", "test_step_size", "flow_lr", "generator_sigma", "infer_step_size"):
             check_positive(getattr(self, name), name)
@@ -76,7 +79,12 @@ class ImageCoopFlowConfig(TrainConfig):
             raise ValueError(f"`pretrain_iters` pretrains the flow, and mode {self.mode!r} has none; set it to 0")
         return self
 
-    noise_scale = CoopFlowConfig.noise_scale  # the 2-D schedule of chapter 10 (it reads `noise` and `n_iters`)
+    def noise_scale(self, iteration: int) -> float:
+        "The Langevin noise scale at `iteration`: 1 ('on'), 0 ('off'), or chapter 01's (1 − t/K)^20 ('decay'), t the iterations since the flow's pretraining, 0 after K."
+        if self.noise != "decay":
+            return 1.0 if self.noise == "on" else 0.0
+        span = max(1, self.noise_decay_iters or self.n_iters - self.pretrain_iters)
+        return noise_decay(min(max(iteration - self.pretrain_iters, 0), span), span)
 
     def phase(self, iteration: int) -> str:
         "What iteration `iteration` trains: 'pretrain' (the flow on data), 'warmup' (the EBM, flow frozen) or 'joint'."
@@ -86,9 +94,10 @@ class ImageCoopFlowConfig(TrainConfig):
 
 # %% ../nbs/22_coopflow_images.ipynb #2b418f21
 TRAIN_SIZES = {"cifar10": 50_000, "svhn": 73_257, "celeba32": 162_770, "fashion-mnist": 60_000}
-PAPER_DATA = {  # the paper's Table 3: batch, flips, the test step at T=30, the (train, test) steps at T=200, Pre's epochs (flow, warm-up, CoopFlow)
-    "cifar10": dict(batch_size=28, flip=True, test30=0.04, t200=(0.01, 0.012), pre=(300, 25, 75)),
-    "svhn": dict(batch_size=32, flip=False, test30=0.035, t200=(0.011, 0.0125), pre=(200, 10, 90)),
+PAPER_DATA = {  # the paper's Table 3: batch, flips, the test step at T=30, the (train, test) steps at T=200, Pre's epochs (flow, warm-up, CoopFlow);
+    # the thesis: with decayed noise (on the Pre setting) the noise reaches 0 after this many epochs of EBM training
+    "cifar10": dict(batch_size=28, flip=True, test30=0.04, t200=(0.01, 0.012), pre=(300, 25, 75), decay=30),
+    "svhn": dict(batch_size=32, flip=False, test30=0.035, t200=(0.011, 0.0125), pre=(200, 10, 90), decay=15),
     "celeba32": dict(batch_size=28, flip=False, test30=0.035, t200=(0.011, 0.013), pre=(80, 10, 90)),
 }
 EPOCHS = 100  # epochs of CoopFlow(T=30) and (T=200) from scratch: not in the table, our choice
@@ -102,7 +111,7 @@ def epochs_to_iters(epochs: float, dataset: str, batch_size: int) -> int:
 
 
 def paper_presets() -> dict[str, dict]:
-    "The paper's presets for CIFAR-10, SVHN and CelebA (T=30, T=200, Pre, decayed noise) and the CIFAR-10 ablations."
+    "The paper's presets for CIFAR-10, SVHN and CelebA (T=30, T=200, Pre; decayed noise for CIFAR-10 and SVHN) and the CIFAR-10 ablations."
     presets = {}
     for data, p in PAPER_DATA.items():
         base = dict(dataset=data, batch_size=p["batch_size"], flip=p["flip"], lr=1e-4, flow_lr=1e-4, noise="off",
@@ -112,7 +121,9 @@ def paper_presets() -> dict[str, dict]:
         presets[f"{data}-t200"] = dict(base, n_steps=200, step_size=p["t200"][0], test_step_size=p["t200"][1])
         pre, warm, joint = (epochs_to_iters(e, data, p["batch_size"]) for e in p["pre"])
         presets[f"{data}-pre"] = dict(t30, pretrain_iters=pre, ebm_warmup_iters=warm, n_iters=pre + warm + joint)
-        presets[f"{data}-decay"] = dict(t30, noise="decay")
+        if "decay" in p:
+            presets[f"{data}-decay"] = dict(presets[f"{data}-pre"], noise="decay",
+                                            noise_decay_iters=epochs_to_iters(p["decay"], data, p["batch_size"]))
     t30 = presets["cifar10-t30"]
     presets.update({"cifar10-flow": dict(t30, mode="flow"), "cifar10-langevin": dict(t30, mode="langevin", n_steps=100),
                     "cifar10-coopnets": dict(t30, mode="coopnets")})
@@ -127,7 +138,7 @@ OFFLINE_PRESETS = {  # CPU-sized: the flow learns alone for 1,000 iterations, th
     "offline": dict(OFFLINE, pretrain_iters=1000, ebm_warmup_iters=50, n_iters=1400),
     "offline-scratch": dict(OFFLINE, n_iters=400),
     "offline-flow": dict(OFFLINE, mode="flow", n_iters=1000),
-    "offline-langevin": dict(OFFLINE, mode="langevin", n_iters=400),
+    "offline-langevin": dict(OFFLINE, mode="langevin", n_steps=100, n_iters=400),  # the paper's short-run baseline: 100 steps
     "offline-coopnets": dict(OFFLINE, mode="coopnets", generator_width=16, n_iters=400),
 }
 TINY = dict(dataset="synthetic", image_size=16, flow="flowpp", flow_levels=1, flow_blocks=1, flow_hidden=8, flow_components=4,
@@ -136,29 +147,6 @@ TINY = dict(dataset="synthetic", image_size=16, flow="flowpp", flow_levels=1, fl
             device="cpu")
 
 # %% ../nbs/22_coopflow_images.ipynb #ca3cc36b
-class ConvGenerator(nn.Module):
-    "x = g_β(z): a linear layer to 4×4, transposed convolutions doubling the size (LeakyReLU 0.2), a 3×3 conv and tanh."
-    def __init__(self,
-                 latent: int = 100,  # size of z
-                 shape: tuple[int, int, int] = (3, 32, 32),  # image shape (C, H, H) with H = 4·2^k
-                 width: int = 64,  # channels of the last transposed convolution (doubled per earlier layer)
-                ):
-        super().__init__()
-        c, h, w = shape
-        ups = round(math.log2(h / 4)) if h == w and h >= 8 else 0
-        if ups < 1 or h != 4 * 2**ups:
-            raise ValueError(f"`shape` must be square with size 4·2^k (8, 16, 32, 64, ...), got {tuple(shape)}")
-        self.latent_shape = (check_positive_int(latent, "latent"),)
-        widths = [check_positive_int(width, "width") * 2 ** (ups - k) for k in range(ups + 1)]
-        self.fc = nn.Sequential(nn.Linear(latent, widths[0] * 16), nn.LeakyReLU(0.2))
-        layers = [m for a, b in zip(widths, widths[1:]) for m in (nn.ConvTranspose2d(a, b, 4, 2, 1), nn.LeakyReLU(0.2))]
-        self.net = nn.Sequential(*layers, nn.Conv2d(widths[-1], c, 3, padding=1), nn.Tanh())
-
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        "Images in [-1, 1] for latents `z` (B, latent)."
-        return self.net(self.fc(z).view(len(z), -1, 4, 4))
-
-
 def build_flow(shape: tuple[int, int, int], config: ImageCoopFlowConfig) -> Flow:
     "The flow a config asks for: Flow++ (with its variational dequantizer) or the Glow-style image flow."
     c = config
@@ -190,10 +178,10 @@ class ImageCoopFlow(Method):
     def build(self, shape):
         c, models = self.config, {}
         if c.mode != "flow":
-            models["ebm"] = ResNetEnergy(shape[0], c.ebm_width, shape[1])
+            models["ebm"] = ResNetEnergy(shape[0], c.ebm_width, shape[1], head=c.ebm_head)
         if c.mode in ("coopflow", "flow"):
             models["flow"] = build_flow(shape, c)
-            if getattr(models["flow"], "dequantizer", None) is not None:  # a network of its own: it learns on data only
+            if getattr(models["flow"], "dequantizer", None) is not None:  # a network of its own (and DDP wrapper)
                 models["dequantizer"], models["flow"].dequantizer = models["flow"].dequantizer, None
         if c.mode == "coopnets":
             models["generator"] = ConvGenerator(c.generator_latent, shape, c.generator_width)
@@ -222,19 +210,22 @@ class ImageCoopFlow(Method):
             x_init = proposer.inverse(z)[0] if "flow" in models else proposer(z)
         return x_init.clamp(-1, 1), z
 
-    def revision(self, ebm: nn.Module, x_init: torch.Tensor, step_size: float, noise_scale: float, ctx: StepContext) -> torch.Tensor:
-        "x̃: the T-step Langevin revision of `x_init` toward the EBM."
+    def revision(self, ebm: nn.Module, x_init: torch.Tensor, step_size: float, noise_scale: float, ctx: StepContext,
+                 diagnostics: bool = False) -> LangevinResult:
+        "x̃: the T-step Langevin revision of `x_init` toward the EBM, clamped to [-1, 1]."
         return revise(ebm, x_init, self.config.n_steps, step_size, noise_scale, clamp=(-1.0, 1.0), generator=ctx.generator,
-                      diagnostics=False).x
+                      diagnostics=diagnostics)
 
-    def data_nll(self, nets: dict, batch: torch.Tensor, ctx: StepContext) -> torch.Tensor:
-        "−log-likelihood per dimension of the (uniformly dequantized) batch under the flow; with a dequantizer, its variational bound."
+    def flow_nll(self, nets: dict, x: torch.Tensor, ctx: StepContext) -> torch.Tensor:
+        "−log q_α per dimension of images `x` in [-1, 1], data and x̃ alike: put back in their 8-bit bins and dequantized (by Flow++'s dequantizer, or uniformly), a bound on their likelihood."
+        images = quantize(x)
         if "dequantizer" in nets:  # a network of its own (and DDP wrapper), so it is passed in
-            log_prob = dequantized_log_prob(nets["flow"], quantize(batch), ctx.generator, nets["dequantizer"])
-        else:
-            z, log_det = nets["flow"](batch)
+            log_prob = dequantized_log_prob(nets["flow"], images, ctx.generator, nets["dequantizer"])
+        else:  # uniform noise drawn per image of the global batch: the same whatever the number of processes
+            u = ctx.shared_rand(len(images) * ctx.order.parallel.world, *images.shape[1:]).clamp_(max=1 - 2**-16)
+            z, log_det = nets["flow"]((images.to(u.dtype) + u) / 128 - 1)
             log_prob = standard_normal_log_prob(z.float()) + log_det.float()
-        return -log_prob.mean() / batch[0].numel()
+        return -log_prob.mean() / x[0].numel()
 
     def generator_loss(self, net: nn.Module, x_revised: torch.Tensor, z: torch.Tensor, ctx: StepContext) -> torch.Tensor:
         "CoopNets: infer the generator's latents of x̃ by Langevin from the z that proposed it, then regress x̃ on them."
@@ -249,19 +240,18 @@ class ImageCoopFlow(Method):
     def losses(self, nets, batch, ctx):
         c, phase = self.config, self.config.phase(ctx.iteration)
         if phase == "pretrain":
-            nll = self.data_nll(nets, batch, ctx)
+            nll = self.flow_nll(nets, batch, ctx)
             return {"flow": nll}, {"flow_data_nll_per_dim": nll.item(), "flow_data_bits_per_dim": nll.item() / math.log(2) + 7}
         models = {name: unwrap(net) for name, net in nets.items()}
         x_init, z = self.propose(models, len(batch), ctx)
-        x_revised = self.revision(models["ebm"], x_init, c.step_size, c.noise_scale(ctx.iteration), ctx)
+        x_revised = self.revision(models["ebm"], x_init, c.step_size, c.noise_scale(ctx.iteration), ctx).x
         scores = nets["ebm"](torch.cat([batch, x_revised.to(batch.dtype)])).float()
         f_data, f_samples = scores[:len(batch)], scores[len(batch):]
         losses = {"ebm": f_samples.mean() - f_data.mean()}
         logs = {"f_data": f_data.mean().item(), "f_samples": f_samples.mean().item(),
                 "revision_distance": (x_revised - x_init).flatten(1).norm(dim=1).mean().item()}
-        if phase == "joint" and "flow" in nets:
-            z_revised, log_det = nets["flow"](x_revised)
-            losses["flow"] = -(models["flow"].base_log_prob(z_revised.float()) + log_det.float()).mean() / x_revised[0].numel()
+        if phase == "joint" and "flow" in nets:  # x̃ is dequantized as data are (the authors' code sends both through the flow's dequantization)
+            losses["flow"] = self.flow_nll(nets, x_revised, ctx)
             logs["flow_nll_per_dim"] = losses["flow"].item()
         if phase == "joint" and "generator" in nets:
             losses["generator"] = self.generator_loss(nets["generator"], x_revised, z, ctx)
@@ -271,27 +261,40 @@ class ImageCoopFlow(Method):
     def sample(self, models, n, ctx):
         c = self.config
         x_init, _ = self.propose(models, n, ctx)
-        return x_init if c.mode == "flow" else self.revision(models["ebm"], x_init, c.test_step_size, c.noise_scale(c.n_iters), ctx)
+        return x_init if c.mode == "flow" else self.revision(models["ebm"], x_init, c.test_step_size, c.noise_scale(c.n_iters), ctx).x
+
+    def revise(self, models, x, ctx):
+        if "ebm" not in models:
+            return None  # the flow alone has no revision
+        c = self.config
+        result = self.revision(models["ebm"], x, c.test_step_size, c.noise_scale(c.n_iters), ctx, diagnostics=True)
+        return result.x, result
+
+    def energy(self, models, x):
+        return models["ebm"](x) if "ebm" in models else None
 
     def reference(self, models, batch, n_sample):
         c = self.config
         if c.mode != "coopflow" or c.phase(0) != "joint":
             raise ValueError("bench measures the joint CoopFlow iteration: use mode 'coopflow' and "
                              "--set pretrain_iters=0 ebm_warmup_iters=0")
-        ebm, flow, noise = models["ebm"], models["flow"], c.noise_scale(0)
-        optimizers = [torch.optim.Adam(ebm.parameters(), lr=c.lr, betas=(c.ebm_beta1, c.ebm_beta2)),
-                      torch.optim.Adam(flow.parameters(), lr=c.flow_lr)]
+        ebm, flow, dequantizer, noise = models["ebm"], models["flow"], models.get("dequantizer"), c.noise_scale(0)
+        optimizers = [torch.optim.Adam(ebm.parameters(), lr=c.lr, betas=(c.ebm_beta1, c.ebm_beta2))] + [
+            torch.optim.Adam(m.parameters(), lr=c.flow_lr) for m in (flow, dequantizer) if m is not None]
 
         @torch.no_grad()
         def proposals(n):
             with evaluating(flow):
                 return flow.inverse(torch.randn(n, *flow.latent_shape, device=batch.device))[0].clamp(-1, 1)
-        flow_nll = lambda x: -flow.log_prob(x).mean() / x[0].numel()
+        flow_nll = lambda x: -dequantized_log_prob(flow, quantize(x), dequantizer=dequantizer).mean() / x[0].numel()
         return {"langevin_step": lambda: reference_langevin(ebm, batch, 1, c.step_size, noise),
                 "train_iteration": lambda: reference_iteration(ebm, optimizers, batch, proposals(len(batch)), c, noise, flow_nll),
                 "sampling": lambda: reference_langevin(ebm, proposals(n_sample), c.n_steps, c.test_step_size, noise)}
 
 # %% ../nbs/22_coopflow_images.ipynb #b769794a
+RECONSTRUCTION_OPTIMIZERS = ("gd", "adam")
+
+
 @dataclass
 class Reconstruction:
     "What `reconstruct` returns."
@@ -307,41 +310,45 @@ def reconstruct(
     target: torch.Tensor,  # the images to reconstruct, same shape as `x_init`, in [-1, 1]
     n_steps: int,  # Langevin steps T of the revision F_θ (its noise is off)
     step_size: float,  # their step size
-    n_iters: int = 200,  # gradient steps on x̂
-    lr: float = 0.05,  # Adam's learning rate on x̂
+    n_iters: int = 200,  # steps of the search on x̂ (the paper: 200)
+    lr: float = 0.05,  # their step size (the paper's gradient descent: 0.05)
+    optimizer: str = "gd",  # "gd": plain gradient descent on each image's sum of squared errors (the authors' code), or "adam"
+    clamp: bool = False,  # clamp the chain's states to [-1, 1] (False, the authors' chain: every gradient passes)
     mask: torch.Tensor | None = None,  # 1 where a pixel is observed (broadcastable to `target`); None: every pixel
     record_every: int = 0,  # keep F_θ(x̂) every this many iterations (0: none)
     progress: bool | None = None,  # progress bar (default: on, except under nbdev_test)
 ) -> Reconstruction:
-    "Find x̂ whose T-step noise-free revision matches `target` on the observed pixels: Adam on the squared error, through the chain."
+    "Find x̂ whose T-step noise-free revision matches `target` on the observed pixels: steps on the squared error, through the chain."
     if x_init.shape != target.shape:
         raise ValueError(f"`x_init` and `target` must have the same shape, got {tuple(x_init.shape)} and {tuple(target.shape)}")
     mask = torch.ones_like(target) if mask is None else mask.to(target).expand_as(target)
     observed = mask.flatten(1).sum(1).clamp(min=1)
     x_hat = x_init.detach().clone().requires_grad_(True)
-    optimizer = torch.optim.Adam([x_hat], lr=check_positive(lr, "lr"))
+    kind = {"gd": torch.optim.SGD, "adam": torch.optim.Adam}[check_choice(optimizer, "optimizer", RECONSTRUCTION_OPTIMIZERS)]
+    search = kind([x_hat], lr=check_positive(lr, "lr"))
     trajectory = []
 
     def revised_and_error():
-        x_revised = revise(ebm, x_hat, n_steps, step_size, 0.0, clamp=(-1.0, 1.0), diagnostics=False, differentiable=True).x
-        return x_revised, ((x_revised - target).pow(2) * mask).flatten(1).sum(1) / observed
+        x_revised = revise(ebm, x_hat, n_steps, step_size, 0.0, clamp=(-1.0, 1.0) if clamp else None, diagnostics=False,
+                           differentiable=True).x
+        return x_revised, ((x_revised - target).pow(2) * mask).flatten(1).sum(1)
 
     def step(i):
         x_revised, error = revised_and_error()
         if record_every and i % record_every == 0:
             trajectory.append(x_revised.detach().clone())
-        optimizer.zero_grad(set_to_none=True)
+        search.zero_grad(set_to_none=True)
         error.sum().backward()
-        optimizer.step()
+        search.step()
         with torch.no_grad():
             x_hat.clamp_(-1, 1)
-        return {"mse": error.mean().item()}
+        return {"mse": (error / observed).mean().item()}
 
     history = train_loop(step, check_positive_int(n_iters, "n_iters"), desc="reconstruct", progress=progress)
     x_revised, error = revised_and_error()
     if record_every:
         trajectory.append(x_revised.detach().clone())
-    return Reconstruction(x_hat.detach(), x_revised.detach(), history["mse"] + [error.mean().item()], trajectory)
+    return Reconstruction(x_hat.detach(), x_revised.detach(), history["mse"] + [(error / observed).mean().item()], trajectory)
 
 
 @torch.no_grad()

@@ -5,18 +5,20 @@
 # %% ../nbs/02_ebm.ipynb #9454db24
 from __future__ import annotations
 
+import math
 from typing import Callable
 
 import torch
 from torch import nn
 
-from .core import check_positive, check_positive_int, check_points, train_loop
+from .core import check_choice, check_positive, check_positive_int, check_points, train_loop
 from .langevin import LangevinResult, check_batch, langevin
 from .toy2d import BOX, Toy2D, as_sampler
 
 # %% auto #0
-__all__ = ['MLPEnergy', 'ConvEnergy', 'ResBlock', 'ResNetEnergy', 'ebm_loss', 'ebm_update', 'revise', 'uniform_box',
-           'short_run_sample', 'train_short_run']
+__all__ = ['RESNET_HEADS', 'LAYER_KINDS', 'RESNET_TABLE2', 'SHORT_RUN_TABLE', 'FCE_TABLE4', 'MLPEnergy', 'ConvEnergy', 'ResBlock',
+           'ResNetEnergy', 'ConvGenerator', 'layer_rows', 'layer_table', 'input_gradient_map', 'coverage', 'ebm_loss',
+           'ebm_update', 'revise', 'uniform_box', 'short_run_sample', 'train_short_run']
 
 # %% ../nbs/02_ebm.ipynb #f3f2faad
 class MLPEnergy(nn.Module):
@@ -49,6 +51,7 @@ class ConvEnergy(nn.Module):
                  image_size: int = 32,  # H = W: 4·2^k for k >= 1
                  slope: float = 0.2,  # leaky-ReLU slope
                  halvings: int | None = None,  # stride-2 convolutions (default: down to 4×4); the last conv covers the rest
+                 stem: bool = True,  # begin with a 3×3 convolution to `width` (the short-run paper's); False: the first stride-2 conv reads the image (FCE's Table 4)
                 ):
         super().__init__()
         self.shape = (check_positive_int(channels, "channels"), check_positive_int(image_size, "image_size"), image_size)
@@ -60,10 +63,11 @@ class ConvEnergy(nn.Module):
             raise ValueError(f"`halvings` must be at most {most} for {image_size}×{image_size} images, got {halvings}")
         act = lambda: nn.LeakyReLU(check_positive(slope, "slope"))
         width = check_positive_int(width, "width")
-        layers = [nn.Conv2d(channels, width, 3, 1, 1), act()]
-        for k in range(halvings):
-            layers += [nn.Conv2d(width * 2**k, width * 2 ** (k + 1), 4, 2, 1), act()]
-        self.net = nn.Sequential(*layers, nn.Conv2d(width * 2**halvings, 1, image_size // 2**halvings, 1, 0))
+        widths = [width * 2**k for k in range(halvings + 1)] if stem else [channels] + [width * 2**k for k in range(halvings)]
+        layers = [nn.Conv2d(channels, width, 3, 1, 1), act()] if stem else []
+        for a, b in zip(widths, widths[1:]):
+            layers += [nn.Conv2d(a, b, 4, 2, 1), act()]
+        self.net = nn.Sequential(*layers, nn.Conv2d(widths[-1], 1, image_size // 2**halvings, 1, 0))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         "f_θ(x) for float images `x` of shape (B, C, H, H); returns shape (B,)."
@@ -74,13 +78,19 @@ class ConvEnergy(nn.Module):
         return self.net[:-1](check_batch(x, "x", self.shape)).flatten(1)
 
 # %% ../nbs/02_ebm.ipynb #2128f162
+RESNET_HEADS = ("whole", "table")
+
+
 class ResBlock(nn.Module):
-    "Two 3×3 convolutions with Swish plus a 1×1 shortcut, then 2×2 average pooling."
-    def __init__(self, in_channels: int, out_channels: int):
+    "CoopFlow's residual block: 3×3 conv (channels kept), Swish, 3×3 conv to `out_channels`, Swish; a 3×3 conv shortcut with Swish; 2×2 average pooling."
+    def __init__(self,
+                 in_channels: int,  # channels of the input
+                 out_channels: int,  # channels of the output
+                ):
         super().__init__()
-        self.body = nn.Sequential(nn.Conv2d(in_channels, out_channels, 3, 1, 1), nn.SiLU(),
-                                  nn.Conv2d(out_channels, out_channels, 3, 1, 1), nn.SiLU())
-        self.shortcut = nn.Conv2d(in_channels, out_channels, 1)
+        self.body = nn.Sequential(nn.Conv2d(in_channels, in_channels, 3, 1, 1), nn.SiLU(),
+                                  nn.Conv2d(in_channels, out_channels, 3, 1, 1), nn.SiLU())
+        self.shortcut = nn.Sequential(nn.Conv2d(in_channels, out_channels, 3, 1, 1), nn.SiLU())
         self.pool = nn.AvgPool2d(2)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -88,26 +98,146 @@ class ResBlock(nn.Module):
 
 
 class ResNetEnergy(nn.Module):
-    "f_θ of CoopFlow on images (its Table 2): conv, three residual blocks with pooling, a stride-4 conv, Swish, a sum."
+    "f_θ of CoopFlow on images (its Table 2): conv, three residual blocks with pooling, a last conv to 100 channels, their sum."
     def __init__(self,
                  channels: int = 3,  # image channels C
                  width: int = 128,  # channels of the first convolution (the blocks have 2×, 4×, 8×; the paper: 128)
                  image_size: int = 32,  # H = W, divisible by 8
                  out_channels: int = 100,  # channels of the last convolution, summed into f_θ(x)
+                 head: str = "whole",  # the last layer: "whole" (the authors' code: a conv over the whole map) or "table" (Table 2: 3×3, stride 4, padding 0, Swish)
                 ):
         super().__init__()
-        width = check_positive_int(width, "width")
+        width, out_channels = check_positive_int(width, "width"), check_positive_int(out_channels, "out_channels")
         if check_positive_int(image_size, "image_size") % 8:
             raise ValueError(f"`image_size` must be divisible by 8, got {image_size!r}")
         self.shape = (check_positive_int(channels, "channels"), image_size, image_size)
+        size = image_size // 8  # the map the blocks leave
+        if check_choice(head, "head", RESNET_HEADS) == "table" and size < 3:
+            raise ValueError(f"`head` 'table' (a 3×3 convolution of stride 4, padding 0) needs image_size >= 24, got {image_size}")
+        last = [nn.Conv2d(8 * width, out_channels, size, 1, 0)] if head == "whole" else [nn.Conv2d(8 * width, out_channels, 3, 4, 0), nn.SiLU()]
         self.net = nn.Sequential(
             nn.Conv2d(channels, width, 3, 1, 1), nn.SiLU(),
-            ResBlock(width, 2 * width), ResBlock(2 * width, 4 * width), ResBlock(4 * width, 8 * width),
-            nn.Conv2d(8 * width, check_positive_int(out_channels, "out_channels"), 3, 4, 1), nn.SiLU())
+            ResBlock(width, 2 * width), ResBlock(2 * width, 4 * width), ResBlock(4 * width, 8 * width), *last)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         "f_θ(x) for float images `x` of shape (B, C, H, H); returns shape (B,)."
         return self.net(check_batch(x, "x", self.shape)).flatten(1).sum(1)
+
+# %% ../nbs/02_ebm.ipynb #6e1f0a02
+class ConvGenerator(nn.Module):
+    "x = g_β(z): a linear layer to 4×4, transposed convolutions doubling the size (LeakyReLU 0.2), a 3×3 conv and tanh."
+    def __init__(self,
+                 latent: int = 100,  # size of z
+                 shape: tuple[int, int, int] = (3, 32, 32),  # image shape (C, H, H) with H = 4·2^k
+                 width: int = 64,  # channels of the last transposed convolution (doubled per earlier layer)
+                ):
+        super().__init__()
+        c, h, w = shape
+        ups = round(math.log2(h / 4)) if h == w and h >= 8 else 0
+        if ups < 1 or h != 4 * 2**ups:
+            raise ValueError(f"`shape` must be square with size 4·2^k (8, 16, 32, 64, ...), got {tuple(shape)}")
+        self.latent_shape = (check_positive_int(latent, "latent"),)
+        widths = [check_positive_int(width, "width") * 2 ** (ups - k) for k in range(ups + 1)]
+        self.fc = nn.Sequential(nn.Linear(latent, widths[0] * 16), nn.LeakyReLU(0.2))
+        layers = [m for a, b in zip(widths, widths[1:]) for m in (nn.ConvTranspose2d(a, b, 4, 2, 1), nn.LeakyReLU(0.2))]
+        self.net = nn.Sequential(*layers, nn.Conv2d(widths[-1], c, 3, padding=1), nn.Tanh())
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        "Images in [-1, 1] for latents `z` (B, latent)."
+        return self.net(self.fc(z).view(len(z), -1, 4, 4))
+
+# %% ../nbs/02_ebm.ipynb #6e1f0a05
+LAYER_KINDS = (nn.Conv2d, nn.ConvTranspose2d, nn.Linear, nn.AvgPool2d)
+
+
+def _pair(value) -> str:
+    "A kernel, stride or padding as the tables write it: 3×3, or 2 for (2, 2)."
+    value = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
+    return str(value[0]) if len(set(value)) == 1 else "×".join(map(str, value))
+
+
+def layer_rows(
+    model: nn.Module,  # a network
+    shape: tuple[int, ...],  # the shape of one input (C, H, W), or (d,) for a generator's latent
+) -> list[dict]:
+    "One row per convolution, linear layer and pooling of `model`, in the order one forward pass of an input of `shape` calls them."
+    rows, hooks = [], []
+
+    def record(name):
+        def hook(module, inputs, output):
+            conv = isinstance(module, (nn.Conv2d, nn.ConvTranspose2d))
+            k = module.kernel_size if hasattr(module, "kernel_size") else None
+            rows.append({"name": name, "kind": type(module).__name__,
+                         "kernel": "—" if k is None else "×".join(map(str, k if isinstance(k, tuple) else (k, k))),
+                         "stride": _pair(module.stride) if k is not None else "—",
+                         "padding": _pair(module.padding) if k is not None else "—",
+                         "channels": f"{module.in_channels}→{module.out_channels}" if conv else
+                                     (f"{module.in_features}→{module.out_features}" if isinstance(module, nn.Linear) else "—"),
+                         "output": "×".join(map(str, output.shape[1:])), "params": sum(p.numel() for p in module.parameters())})
+        return hook
+
+    for name, module in model.named_modules():
+        if isinstance(module, LAYER_KINDS):
+            hooks.append(module.register_forward_hook(record(name)))
+    was_training, p = model.training, next(model.parameters())
+    try:
+        with torch.no_grad():
+            model.eval()(torch.zeros(1, *shape, device=p.device, dtype=p.dtype))
+    finally:
+        model.train(was_training)
+        for hook in hooks:
+            hook.remove()
+    return rows
+
+
+def layer_table(
+    model: nn.Module,  # a network
+    shape: tuple[int, ...],  # the shape of one input
+    paper: dict[str, str] | None = None,  # layer name → the paper's description of that layer, printed beside it
+) -> str:
+    "The layers of `model` (kernel, stride, padding, channels, output, parameters) with the paper's rows beside them, and the total."
+    rows, paper = layer_rows(model, shape), paper or {}
+    lines = [f"{'layer':<18}{'kind':<16}{'kernel':>7}{'stride':>7}{'pad':>5}{'channels':>12}{'output':>12}{'params':>12}  paper"]
+    for r in rows:
+        lines.append(f"{r['name']:<18}{r['kind']:<16}{r['kernel']:>7}{r['stride']:>7}{r['padding']:>5}{r['channels']:>12}"
+                     f"{r['output']:>12}{r['params']:>12,}  {paper.get(r['name'], '')}")
+    lines.append(f"{'total':<18}{sum(p.numel() for p in model.parameters()):>89,} parameters")
+    return "\n".join(lines)
+
+
+def input_gradient_map(
+    ebm: nn.Module,  # an energy network on images
+    x: torch.Tensor,  # a batch of images (B, C, H, W)
+) -> torch.Tensor:
+    "The mean |∂f_θ/∂x| per pixel over the batch and the channels, (H, W): where it is 0, Langevin toward f_θ cannot move the pixel."
+    x = check_batch(x, "x", min_ndim=4).detach().requires_grad_(True)
+    with torch.enable_grad():
+        (grad,) = torch.autograd.grad(ebm(x).sum(), x)
+    return grad.abs().mean((0, 1))
+
+
+def coverage(
+    grad_map: torch.Tensor,  # an `input_gradient_map` (H, W)
+    region: int = 4,  # side of the square regions compared (H and W divisible by it)
+) -> float:
+    "The smallest mean of a `region`×`region` block of `grad_map`, relative to the map's mean (0: a region f_θ never sees)."
+    h, w = grad_map.shape
+    if h % check_positive_int(region, "region") or w % region:
+        raise ValueError(f"`region` must divide the map's size {h}×{w}, got {region}")
+    blocks = grad_map.reshape(h // region, region, w // region, region).mean((1, 3))
+    return (blocks.min() / grad_map.mean()).item()
+
+# %% ../nbs/02_ebm.ipynb #6e1f0a12
+RESNET_TABLE2 = {  # CoopFlow (Xie et al. 2022), Table 2, for `ResNetEnergy`
+    "net.0": "3×3 conv 128, stride 1; Swish", "net.2.body.0": "ResBlock down 256: 3×3 conv, Swish", "net.2.body.2": "3×3 conv, Swish",
+    "net.2.shortcut.0": "shortcut: 3×3 conv, Swish", "net.2.pool": "2×2 average pooling", "net.3.body.0": "ResBlock down 512",
+    "net.4.body.0": "ResBlock down 1024", "net.5": "3×3 conv 100, stride 4, padding 0; Swish; then the sum"}
+SHORT_RUN_TABLE = {  # the short-run ConvNet (Nijkamp et al. 2019), for `ConvEnergy()`
+    "net.0": "3×3 conv 64, stride 1; LReLU", "net.2": "4×4 conv 128, stride 2; LReLU", "net.4": "4×4 conv 256, stride 2; LReLU",
+    "net.6": "4×4 conv 512, stride 2; LReLU", "net.8": "4×4 conv 1, stride 1"}
+FCE_TABLE4 = {  # FCE (Gao et al. 2020), Table 4, for `ConvEnergy(width=64, stem=False)`
+    "net.0": "4×4 conv 64, stride 2; LReLU", "net.2": "4×4 conv 128, stride 2; LReLU", "net.4": "4×4 conv 256, stride 2; LReLU",
+    "net.6": "4×4 conv 1, stride 1"}
 
 # %% ../nbs/02_ebm.ipynb #c66dbfa5
 def ebm_loss(ebm: nn.Module, x_data: torch.Tensor, x_revised: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:

@@ -22,9 +22,9 @@ from .flows import image_flow
 from .train import Method, StepContext, TrainConfig, register, unwrap
 
 # %% auto #0
-__all__ = ['FCE_MODES', 'FCE_TRAIN_SIZES', 'FCE_OFFLINE', 'FCE_PRESETS', 'ImageFCEConfig', 'fce_paper_presets',
-           'average_over_processes', 'ImageFCE', 'fce_bits_per_dim', 'labelled_subset', 'extract_features',
-           'linear_probe', 'supervised_accuracy']
+__all__ = ['FCE_MODES', 'FCE_TRAIN_SIZES', 'FCE_GLOW', 'FCE_OFFLINE', 'FCE_PRESETS', 'ImageFCEConfig', 'fce_paper_presets',
+           'average_over_processes', 'ImageFCE', 'fce_bits_per_dim', 'initial_ebm', 'labelled_subset',
+           'extract_features', 'linear_probe', 'supervised_accuracy']
 
 # %% ../nbs/23_fce_images.ipynb #79684c39
 FCE_MODES = ("fce", "nce")
@@ -34,13 +34,15 @@ FCE_MODES = ("fce", "nce")
 class ImageFCEConfig(TrainConfig):
     "FCE on images: the loop's settings (its `lr` is the EBM's Adam rate) plus the two networks, the phases and the game."
     mode: str = "fce"  # "fce" (both play) or "nce" (the pretrained flow stays fixed: plain NCE with a flow noise)
-    ebm_width: int = 64  # channels of the EBM's first convolution (the paper: 64, then 128 and 256)
-    ebm_halvings: int = 2  # stride-2 convolutions of the EBM (the paper: 2)
+    ebm_width: int = 64  # channels of the EBM's first convolution (Table 4: 64, then 128 and 256)
+    ebm_halvings: int = 3  # stride-2 convolutions of the EBM (Table 4: 3, down to 4×4 on 32×32 images)
+    ebm_stem: bool = False  # a 3×3 convolution before them (the short-run ConvNet's; Table 4 has none)
     flow_levels: int = 3  # Glow's levels (squeezes); half the channels are factored out after each but the last
     flow_blocks: int = 32  # ActNorm → 1×1 conv → coupling blocks per level (Glow on CIFAR-10: 32)
     flow_hidden: int = 512  # channels of the coupling conditioners (Glow: 512)
     pretrain_iters: int = 0  # the first iterations train the flow alone by maximum likelihood on data
     pretrain_lr: float = 1e-3  # Adamax rate of the flow while it pretrains
+    nce_iters: int = 0  # a head start: after pretraining, this many iterations train the EBM alone against the fixed flow (NCE)
     flow_lr: float = 1e-5  # Adamax rate of the flow in the game (the paper: 1e-5)
     threshold: float = 0.5  # the EBM plays while the classifier's accuracy is at most this (the paper: 0.5)
 
@@ -49,7 +51,8 @@ class ImageFCEConfig(TrainConfig):
         check_choice(self.mode, "mode", FCE_MODES)
         for name in ("ebm_width", "ebm_halvings", "flow_levels", "flow_blocks", "flow_hidden"):
             check_positive_int(getattr(self, name), name)
-        check_nonnegative_int(self.pretrain_iters, "pretrain_iters")
+        for name in ("pretrain_iters", "nce_iters"):
+            check_nonnegative_int(getattr(self, name), name)
         for name in ("pretrain_lr", "flow_lr"):
             check_positive(getattr(self, name), name)
         if not 0 < self.threshold < 1:
@@ -59,24 +62,30 @@ class ImageFCEConfig(TrainConfig):
         return self
 
     def phase(self, iteration: int) -> str:
-        "'pretrain' (the flow learns on data) or 'game' (FCE's turns)."
-        return "pretrain" if iteration < self.pretrain_iters else "game"
+        "'pretrain' (the flow learns on data), 'nce' (the EBM's head start against the fixed flow) or 'game' (FCE's turns)."
+        if iteration < self.pretrain_iters:
+            return "pretrain"
+        return "nce" if iteration < self.pretrain_iters + self.nce_iters else "game"
 
 # %% ../nbs/23_fce_images.ipynb #7626e816
 FCE_TRAIN_SIZES = {"cifar10": 50_000, "svhn": 73_257}
+FCE_GLOW = {"svhn": dict(flow_levels=3, flow_blocks=8, flow_hidden=512),  # Table 3 (with additive couplings there)
+            "cifar10": dict(flow_levels=3, flow_blocks=32, flow_hidden=512)}  # not in our sources: Glow's own CIFAR-10 sizes
 
 
 def fce_paper_presets() -> dict[str, dict]:
-    "The paper's settings on SVHN and CIFAR-10 (100 epochs of Glow's MLE, then 100 of FCE, at batch 64)."
+    "The paper's settings on SVHN and CIFAR-10 (Table 4's EBM, the Glows of `FCE_GLOW`, 100 epochs of Glow's MLE, then 100 of FCE, at batch 64)."
     presets = {}
     for data, size in FCE_TRAIN_SIZES.items():
         epochs = math.ceil(100 * size / 64)
         presets[data] = dict(dataset=data, batch_size=64, lr=1e-3, flow_lr=1e-5, pretrain_iters=epochs, n_iters=2 * epochs,
+                             ebm_width=64, ebm_halvings=3, ebm_stem=False, **FCE_GLOW[data],
                              sample_every=5000, checkpoint_every=5000, log_every=100, eval_samples=50_000)
     return {"paper": presets["cifar10"], **presets}
 
 
-FCE_OFFLINE = dict(dataset="fashion-mnist", ebm_width=32, flow_levels=2, flow_blocks=4, flow_hidden=32, batch_size=64, lr=1e-3,
+FCE_OFFLINE = dict(dataset="fashion-mnist", ebm_width=32, ebm_halvings=2, ebm_stem=True, flow_levels=2, flow_blocks=4, flow_hidden=32,
+                   batch_size=64, lr=1e-3,
                    flow_lr=1e-5, pretrain_iters=1000, n_iters=1500, log_every=10, sample_every=250, checkpoint_every=250,
                    eval_samples=2000)
 FCE_PRESETS = {
@@ -84,7 +93,7 @@ FCE_PRESETS = {
     "offline": FCE_OFFLINE,
     "offline-flow": dict(FCE_OFFLINE, n_iters=FCE_OFFLINE["pretrain_iters"]),
     "offline-nce": dict(FCE_OFFLINE, mode="nce"),
-    "tiny": dict(dataset="synthetic", image_size=16, ebm_width=4, ebm_halvings=1, flow_levels=2, flow_blocks=1, flow_hidden=8,
+    "tiny": dict(dataset="synthetic", image_size=16, ebm_width=4, ebm_halvings=2, flow_levels=2, flow_blocks=1, flow_hidden=8,
                  batch_size=8, lr=1e-3, flow_lr=1e-4, pretrain_iters=3, n_iters=10, log_every=2, sample_every=5,
                  checkpoint_every=5, n_grid=8, device="cpu"),
 }
@@ -109,7 +118,7 @@ class ImageFCE(Method):
     def build(self, shape):
         c = self.config
         flow = image_flow(shape, c.flow_levels, c.flow_blocks, c.flow_hidden, seed=c.seed, factor_out=True)
-        return {"ebm": NormalizedEnergy(ConvEnergy(shape[0], c.ebm_width, shape[1], halvings=c.ebm_halvings)),
+        return {"ebm": NormalizedEnergy(ConvEnergy(shape[0], c.ebm_width, shape[1], halvings=c.ebm_halvings, stem=c.ebm_stem)),
                 "flow": FlowNoise(flow)}
 
     def optimizers(self, models):
@@ -119,7 +128,7 @@ class ImageFCE(Method):
 
     def lr_factor(self, name, iteration):
         c = self.config
-        return c.flow_lr / c.pretrain_lr if name == "flow" and c.phase(iteration) == "game" else 1.0
+        return c.flow_lr / c.pretrain_lr if name == "flow" and c.phase(iteration) != "pretrain" else 1.0
 
     @torch.no_grad()
     def initialize(self, models, batch):
@@ -143,7 +152,8 @@ class ImageFCE(Method):
         if ctx.iteration == c.pretrain_iters:
             self.start_game(plain, batch)
         z = ctx.shared_randn(len(batch) * ctx.order.parallel.world, *plain["flow"].flow.latent_shape)
-        losses, logs = fce_losses(nets["ebm"], nets["flow"], batch, z, c.threshold, "ebm" if c.mode == "nce" else None,
+        fixed_flow = c.mode == "nce" or c.phase(ctx.iteration) == "nce"
+        losses, logs = fce_losses(nets["ebm"], nets["flow"], batch, z, c.threshold, "ebm" if fixed_flow else None,
                                   plain["ebm"], plain["flow"], average=average_over_processes)
         logs["flow_bits_per_dim"] = float(bits_per_dim(torch.tensor(logs.pop("log_q_data")), dims))
         logs["ebm_bits_per_dim_estimate"] = float(bits_per_dim(torch.tensor(logs.pop("log_p_data")), dims))
@@ -176,6 +186,16 @@ def fce_bits_per_dim(
             "ebm_estimate": bits_per_dim(torch.cat(log_p), dims).mean().item(), "log_z": ebm.log_z.item()}
 
 # %% ../nbs/23_fce_images.ipynb #7685b43c
+def initial_ebm(
+    config: ImageFCEConfig,  # the settings of an FCE run (its `seed` fixes the initial weights)
+    shape: tuple[int, int, int],  # image shape (C, H, W)
+) -> ConvEnergy:
+    "The EBM an FCE run with `config` starts from (the loop seeds torch with the run's seed, then builds): the probe's random baseline."
+    with torch.random.fork_rng(devices=[]):  # leave the caller's random state as it was
+        torch.manual_seed(config.seed)
+        return ImageFCE(config).build(shape)["ebm"].net
+
+
 def labelled_subset(labels: torch.Tensor, n: int, seed: int = 0) -> torch.Tensor:
     "Indices of `n` labelled examples, the same number from each class (`n` divisible by the number of classes)."
     classes = labels.unique()

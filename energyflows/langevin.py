@@ -5,6 +5,7 @@
 # %% ../nbs/01_langevin.ipynb #9d7d10f6
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -28,6 +29,7 @@ class LangevinResult:
     record_steps: list[int] = field(default_factory=list)  # the step index of each recorded state
     log_prob: torch.Tensor | None = None  # mean log-density before each step, shape (n_steps,); NaN with `score=True`
     grad_norm: torch.Tensor | None = None  # mean per-sample gradient norm before each step, shape (n_steps,)
+    max_step: torch.Tensor | None = None  # the largest move of one sample in each step, as RMS per coordinate ‖Δx‖/√D, shape (n_steps,)
 
 
 def noise_decay(epoch: float, total: float, power: float = 20.0) -> float:
@@ -118,7 +120,7 @@ def langevin(
     record_every: int = 0,  # keep the state every this many steps (and the last); 0 keeps no trajectory
     score: bool = False,  # `log_prob` returns the gradient of the log-density instead of its value
     generator: torch.Generator | None = None,  # RNG for the noise (on the device of `x_init`)
-    diagnostics: bool = True,  # record each step's mean log-density and gradient norm (off: fewer GPU kernels per step)
+    diagnostics: bool = True,  # record each step's mean log-density, gradient norm and largest move (off: fewer GPU kernels per step)
     differentiable: bool = False,  # keep the graph through all steps, so the result can be differentiated w.r.t. `x_init` (memory grows with T)
 ) -> LangevinResult:
     "Run `n_steps` of Langevin dynamics toward `log_prob` from `x_init`, keeping no autograd graph between steps (unless `differentiable`)."
@@ -130,7 +132,8 @@ def langevin(
     x = check_finite(x_init, "x_init") if differentiable else check_finite(x_init.detach(), "x_init").clone()
     records, steps = [], []
     # diagnostics go into buffers allocated once: a new small tensor per step would fragment the CPU heap
-    log_probs, grad_norms = (torch.empty(n_steps, device=x.device, dtype=x.dtype) for _ in range(2))
+    log_probs, grad_norms, max_steps = (torch.empty(n_steps, device=x.device, dtype=x.dtype) for _ in range(3))
+    rms = 1 / math.sqrt(max(1, x[0].numel()))  # a move ‖Δx‖ as RMS per coordinate
     for t in range(n_steps):
         if record_every and t % record_every == 0:
             records.append(x.clone()); steps.append(t)
@@ -138,16 +141,19 @@ def langevin(
         grad, lp = _gradient(log_prob, x, score, differentiable)
         if diagnostics:
             log_probs[t], grad_norms[t] = lp.mean(), torch.linalg.vector_norm(grad.detach().flatten(1), dim=1).mean()
+        before = x
         x = x + (step_size**2 / 2) * grad
         if sigma > 0:
             x = x + (step_size * sigma) * torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
         if clamp is not None:
             x = x.clamp(*clamp) if differentiable else x.clamp_(*clamp)
+        if diagnostics:
+            max_steps[t] = torch.linalg.vector_norm((x - before).detach().flatten(1), dim=1).max() * rms
     if record_every:
         records.append(x.clone()); steps.append(n_steps)
     keep = n_steps > 0 and diagnostics
     result = LangevinResult(x, torch.stack(records) if records else None, steps,
-                            log_probs if keep else None, grad_norms if keep else None)
+                            log_probs if keep else None, grad_norms if keep else None, max_steps if keep else None)
     _check_result(result)
     return result
 

@@ -5,22 +5,22 @@
 # %% ../nbs/24_lfbm.ipynb #098120bb
 from __future__ import annotations
 
-import json
+import dataclasses
 import math
 from dataclasses import dataclass
-from pathlib import Path
 
 import torch
 from torch import nn
 
-from .coopflow_images import ConvGenerator, evaluating
-from .core import check_choice, check_nonnegative, check_positive, check_positive_int, map_processes
+from .coopflow_images import evaluating
+from .core import (RunFolder, check_choice, check_nonnegative, check_positive, check_positive_int, map_processes,
+                              setting_differences)
 from .data import random_square_mask, salt_pepper_mask, to_unit_range
-from .ebm import ConvEnergy, MLPEnergy
+from .ebm import ConvEnergy, ConvGenerator, MLPEnergy
 from .flows import standard_normal_log_prob, vector_flow
-from .langevin import langevin
+from .langevin import LangevinResult, langevin
 from .metrics import auprc
-from .train import Method, StepContext, TrainConfig, register, train, unwrap
+from .train import Method, StepContext, TrainConfig, register, resolve_config, train, unwrap
 
 # %% auto #0
 __all__ = ['PRIORS', 'INFERENCES', 'CORRUPTIONS', 'LFBM_TRAIN_SIZES', 'LFBM_PRESETS', 'LFBMConfig', 'sweep_presets',
@@ -39,9 +39,10 @@ class LFBMConfig(TrainConfig):
     prior: str = "flow"  # "flow" (LFBM), "gaussian" (ABP: N(0, I), nothing to learn) or "ebm" (LEBM: exp(f(z)) N(z; 0, I))
     inference: str = "langevin"  # "langevin" (short-run posterior Langevin) or "encoder" (an inference network: LFBM-VAE)
     latent: int = 100  # dimension d of z
-    sigma: float = 0.3  # σ of the observation noise ε
+    sigma: float = 1.0  # σ of the observation noise ε (the paper's Table 9: 1.0; the public code: 0.3)
     generator_width: int = 64  # channels of the generator's last transposed convolution (doubled per earlier layer)
-    infer_steps: int = 20  # K: posterior Langevin steps per image and iteration (also at test time)
+    infer_steps: int = 20  # K: posterior Langevin steps per image and iteration
+    test_infer_steps: int = 400  # posterior Langevin steps of the test-time tasks: reconstruction, inpainting, anomaly scores, recovery (Table 9: 400 or 800)
     infer_step_size: float = 0.1  # their step size s (drift s²/2 · ∇, noise s · ε)
     infer_noise: float = 1.0  # scale of their noise: 1 is Langevin, 0 gradient ascent toward the posterior's mode
     flow_blocks: int = 8  # depth of the flow prior: ActNorm → invertible linear → affine coupling blocks
@@ -60,7 +61,7 @@ class LFBMConfig(TrainConfig):
         check_choice(self.prior, "prior", PRIORS)
         check_choice(self.inference, "inference", INFERENCES)
         check_choice(self.corruption, "corruption", CORRUPTIONS)
-        for name in ("latent", "generator_width", "infer_steps", "flow_blocks", "flow_hidden", "ebm_hidden", "prior_steps",
+        for name in ("latent", "generator_width", "infer_steps", "test_infer_steps", "flow_blocks", "flow_hidden", "ebm_hidden", "prior_steps",
                      "encoder_width"):
             check_positive_int(getattr(self, name), name)
         for name in ("sigma", "infer_step_size", "prior_lr", "prior_step_size"):
@@ -93,25 +94,27 @@ def sweep_presets(name: str, base: dict) -> dict[str, dict]:
 
 
 def lfbm_presets() -> dict[str, dict]:
-    "The paper's data sets, the anomaly set-up on MNIST, the CPU-sized Fashion-MNIST runs, the sweeps and `tiny`."
-    gpu = dict(batch_size=100, lr=2e-4, prior_lr=1e-4, latent=100, sigma=0.3, generator_width=64, infer_steps=20,
+    "The paper's data sets (σ of Table 9, and of the public code: `-sigma0.3`), the anomaly set-up on MNIST, the CPU-sized Fashion-MNIST runs, the sweeps and `tiny`."
+    gpu = dict(batch_size=100, lr=2e-4, prior_lr=1e-4, latent=100, sigma=1.0, generator_width=64, infer_steps=20, test_infer_steps=400,
                infer_step_size=0.1, log_every=100, sample_every=5000, checkpoint_every=5000, eval_samples=50_000)
     presets = {data: dict(gpu, dataset=data, image_size=64 if data == "celeba64" else 32, n_iters=_epochs(100, data, 100))
                for data in ("svhn", "cifar10", "celeba64")}
     presets["cifar10"]["infer_steps"] = 40
     presets["mnist-anomaly"] = dict(gpu, dataset="mnist", latent=16, exclude_label=1, n_iters=_epochs(50, "mnist", 100),
                                     eval_samples=0)
-    offline = dict(dataset="fashion-mnist", batch_size=32, lr=2e-4, prior_lr=1e-4, latent=32, generator_width=8,
-                   flow_blocks=4, flow_hidden=128, infer_steps=20, n_iters=1500, log_every=25, sample_every=500,
-                   checkpoint_every=500, eval_samples=2000)
-    presets.update({"offline": offline, "offline-abp": dict(offline, prior="gaussian"), "offline-lebm": dict(offline, prior="ebm", prior_lr=2e-5),
+    presets.update({f"{name}-sigma0.3": dict(presets[name], sigma=0.3) for name in list(presets)})  # the public code's σ
+    offline = dict(dataset="fashion-mnist", batch_size=32, lr=2e-4, prior_lr=1e-4, latent=32, sigma=0.3, generator_width=8,
+                   flow_blocks=4, flow_hidden=128, infer_steps=20, test_infer_steps=20, n_iters=1500, log_every=25, sample_every=500,
+                   checkpoint_every=500, eval_samples=2000)  # σ and test-time steps of the stored study
+    presets.update({"offline": offline, "offline-sigma1": dict(offline, sigma=1.0), "offline-abp": dict(offline, prior="gaussian"),
+                    "offline-lebm": dict(offline, prior="ebm", prior_lr=2e-5),
                     "offline-vae": dict(offline, inference="encoder"),
                     "offline-anomaly": dict(offline, exclude_label=1, n_iters=400, eval_samples=0),
                     "offline-salt-pepper": dict(offline, corruption="salt-pepper", missing=0.5, n_iters=500),
                     "offline-region": dict(offline, corruption="region", missing=0.25, n_iters=500)})
     presets.update({**sweep_presets("svhn", presets["svhn"]), **sweep_presets("offline", offline)})
     presets["tiny"] = dict(dataset="synthetic", image_size=16, latent=8, generator_width=4, flow_blocks=2, flow_hidden=16,
-                           ebm_hidden=16, encoder_width=4, infer_steps=3, prior_steps=3, batch_size=8, n_iters=6,
+                           ebm_hidden=16, encoder_width=4, infer_steps=3, test_infer_steps=6, prior_steps=3, batch_size=8, n_iters=6,
                            log_every=2, sample_every=3, checkpoint_every=3, n_grid=8, device="cpu")
     return {"paper": presets["svhn"], **presets}
 
@@ -219,7 +222,7 @@ class LFBM(Method):
         error = reconstruction_error(models["generator"](z), x, mask)
         return self.prior_log_prob(models.get("prior"), z) - error / (2 * self.config.sigma**2)
 
-    def infer(
+    def posterior_chain(
         self,
         models: dict,  # the plain (unwrapped) networks
         x: torch.Tensor,  # images (B, C, H, W) in [-1, 1]
@@ -227,12 +230,18 @@ class LFBM(Method):
         mask: torch.Tensor | None = None,  # 1 on observed pixels; None: all
         n_steps: int | None = None,  # Langevin steps (default: `infer_steps`)
         generator: torch.Generator | None = None,  # the chains' noise
-    ) -> torch.Tensor:
-        "z̃ ≈ p(z | x): short-run posterior Langevin toward `log_joint`, on the observed pixels only."
+        diagnostics: bool = False,  # keep chapter 01's per-step diagnostics (the health figures)
+    ) -> LangevinResult:
+        "Short-run posterior Langevin toward `log_joint`, on the observed pixels only; its `.x` is z̃ ≈ p(z | x)."
         c = self.config
         steps = c.infer_steps if n_steps is None else n_steps
         return langevin(lambda z: self.log_joint(models, x, z, mask), z_init, steps, c.infer_step_size, c.infer_noise,
-                        generator=generator, diagnostics=False).x
+                        generator=generator, diagnostics=diagnostics)
+
+    def infer(self, models: dict, x: torch.Tensor, z_init: torch.Tensor, mask: torch.Tensor | None = None,
+              n_steps: int | None = None, generator: torch.Generator | None = None) -> torch.Tensor:
+        "z̃ ≈ p(z | x): the end of `posterior_chain` (same arguments)."
+        return self.posterior_chain(models, x, z_init, mask, n_steps, generator).x
 
     def sample_prior(self, models: dict, z0: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         "z ~ p_α from z0 ~ N(0, I): the flow's f_α(z0), z0 itself (ABP), or Langevin from z0 toward the EBM prior (LEBM)."
@@ -296,6 +305,16 @@ class LFBM(Method):
         with torch.no_grad():
             return models["generator"](z).clamp(-1, 1)
 
+    def revise(self, models, x, ctx):
+        "The test-time revision of images: `test_infer_steps` posterior steps, decoded (its largest move is in units of z)."
+        c = self.config
+        if c.inference == "encoder":
+            return None  # the encoder infers in one pass: no chain
+        chain = self.posterior_chain(models, x, ctx.shared_randn(len(x), c.latent), n_steps=c.test_infer_steps,
+                                     generator=ctx.generator, diagnostics=True)
+        with torch.no_grad():
+            return models["generator"](chain.x), chain
+
 # %% ../nbs/24_lfbm.ipynb #347185a4
 def _networks(run) -> dict[str, nn.Module]:
     "The networks a run samples and infers with: the EMA copies when it keeps them."
@@ -306,7 +325,7 @@ def infer_latents(
     run,  # a trained LFBM run (`load_run(RUN)` or a `Trainer`)
     images: torch.Tensor,  # uint8 images (N, C, H, W)
     masks: torch.Tensor | None = None,  # (N, 1, H, W), 1 = observed; None: complete images
-    n_steps: int | None = None,  # posterior Langevin steps (default: the run's `infer_steps`)
+    n_steps: int | None = None,  # posterior Langevin steps (default: the run's `test_infer_steps`)
     seed: int = 0,  # seed of the chains' starts and noise
     batch_size: int = 500,  # images per chain batch
     encoder: bool = True,  # use the inference network (LFBM-VAE) when there is one and the images are complete
@@ -315,6 +334,7 @@ def infer_latents(
     method, models = run.method, _networks(run)
     if masks is not None and len(masks) != len(images):
         raise ValueError(f"`masks` must hold one mask per image ({len(images)}), got {len(masks)}")
+    n_steps = method.config.test_infer_steps if n_steps is None else check_positive_int(n_steps, "n_steps")
     g = torch.Generator().manual_seed(seed)
     latents = []
     for start in range(0, len(images), check_positive_int(batch_size, "batch_size")):
@@ -414,12 +434,18 @@ def recovery_mse(
 def _study_job(
     job: tuple[str, str, dict],  # (preset, run folder, settings on top of the preset)
 ) -> dict:
-    "Train one run of a study and return its metrics; a finished run is read, an interrupted one resumed."
+    "Train one run of a study and return its metrics: a finished run of the same resolved settings is read, an interrupted one resumed; a run of other settings is trained again."
     preset, out, overrides = job
-    if (Path(out) / "metrics.json").exists():
-        return json.loads((Path(out) / "metrics.json").read_text())
-    resume = (Path(out) / "checkpoint.pt").exists()
-    return train("lfbm", out, preset=preset, overrides=overrides or None, resume=resume, progress=False)
+    settings = dataclasses.asdict(resolve_config("lfbm", preset, overrides or None))
+    folder = RunFolder(out, "lfbm")
+    same = folder.holds(settings)
+    if same and folder.file("metrics.json").exists():
+        return folder.metrics()
+    if folder.holds_run() and not same:
+        changed = setting_differences(folder.config(), settings, settings)
+        print(f"{out} holds a run of other settings ({'; '.join(changed)}): training it again")
+    resume = same and folder.file("checkpoint.pt").exists()
+    return train("lfbm", out, preset=preset, overrides=overrides or None, resume=resume, overwrite=not resume, progress=False)
 
 
 def run_study(
@@ -427,6 +453,6 @@ def run_study(
     workers: int = 2,  # processes (1: here, one after another)
     progress: bool | None = None,  # a progress bar over the runs (default: not under nbdev_test)
 ) -> list[dict]:
-    "Train the runs of a study on `workers` processes and return their metrics in order; finished runs are read back."
+    "Train the runs of a study on `workers` processes and return their metrics in order; finished runs of the same settings are read back."
     from energyflows import lfbm  # workers import the module, also when this runs inside the notebook
     return map_processes(lfbm._study_job, jobs, workers, "LFBM study runs", progress)

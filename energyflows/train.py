@@ -30,7 +30,7 @@ from .core import (CheckpointError, Interrupted, RunFolder, check_choice, check_
                               read_checkpoint, report_data, save_checkpoint, setting_differences)
 from .data import dequantize, random_flip, to_unit_range
 from .ebm import ConvEnergy, revise
-from .langevin import NonFiniteError
+from .langevin import LangevinResult, NonFiniteError
 
 # %% auto #0
 __all__ = ['PRECISIONS', 'MAX_IMAGE_SIZE', 'CHANGEABLE_ON_RESUME', 'METHODS', 'METHOD_MODULES', 'TrainConfig', 'parse_value',
@@ -43,7 +43,7 @@ __all__ = ['PRECISIONS', 'MAX_IMAGE_SIZE', 'CHANGEABLE_ON_RESUME', 'METHODS', 'M
 PRECISIONS = ("fp32", "bf16", "fp16")
 MAX_IMAGE_SIZE = 1024  # the largest `image_size` (the methods here are built for 16 to 128 pixels)
 CHANGEABLE_ON_RESUME = ("n_iters", "log_every", "sample_every", "checkpoint_every", "n_grid", "eval_samples", "nan_patience",
-                        "max_rollbacks", "device", "compile", "channels_last")  # settings a resume may change (recorded in run.log)
+                        "max_rollbacks", "device", "compile", "channels_last", "health_every", "health_batch")  # settings a resume may change (recorded in run.log)
 
 
 @dataclass
@@ -74,6 +74,8 @@ class TrainConfig:
     max_rollbacks: int = 3  # roll-backs allowed before the run stops with an error
     rollback_lr_factor: float = 0.5  # learning rates are multiplied by this at each roll-back
     eval_samples: int = 0  # samples for the quality score written to metrics.json at the end (0: none)
+    health_every: int = 0  # iterations between the Langevin health figures, a multiple of log_every (0: in every log row)
+    health_batch: int = 16  # real training images the health figures revise (0: no health figures)
 
     def validate(self):
         "Raise `ValueError` naming the first setting that is out of range."
@@ -82,8 +84,12 @@ class TrainConfig:
         check_choice(self.precision, "precision", PRECISIONS)
         for name in ("image_size", "batch_size", "n_iters", "log_every", "checkpoint_every", "n_grid", "nan_patience"):
             check_positive_int(getattr(self, name), name)
-        for name in ("data_limit", "warmup", "sample_every", "max_rollbacks", "eval_samples", "seed"):
+        for name in ("data_limit", "warmup", "sample_every", "max_rollbacks", "eval_samples", "seed", "health_every", "health_batch"):
             check_nonnegative_int(getattr(self, name), name)
+        if self.health_every % self.log_every:
+            raise ValueError(f"`health_every` must be a multiple of `log_every` ({self.log_every}) or 0, got {self.health_every}")
+        if self.health_batch == 1:
+            raise ValueError("`health_batch` must be 0 (no health figures) or at least 2 (the f gap is in units of f's spread over them)")
         for name in ("clip_grad", "skip_grad"):
             check_nonnegative(getattr(self, name), name)
         check_positive(self.lr, "lr")
@@ -201,6 +207,14 @@ class Method:
     def lr_factor(self, name: str, iteration: int) -> float:
         "A factor on the learning rate of network `name` at `iteration` (e.g. a slower rate after a pretraining phase)."
         return 1.0
+
+    def revise(self, models: dict[str, nn.Module], x: torch.Tensor, ctx: StepContext) -> tuple[torch.Tensor, LangevinResult] | None:
+        "The method's test-time Langevin revision F(x) of real images `x` and its chain, with diagnostics (the health figures); None: it has none."
+        return None
+
+    def energy(self, models: dict[str, nn.Module], x: torch.Tensor) -> torch.Tensor | None:
+        "f_θ(x) per image of the method's data-space EBM (the health figures' f gap); None: it has none."
+        return None
 
 # %% ../nbs/21_train.ipynb #d0a6f2cf
 @dataclass
@@ -410,7 +424,7 @@ class Trainer:
         self.iteration, self.lr_scale = 0, 1.0
         self.counters = {"bad_iterations": 0, "rollbacks": 0, "consecutive_bad": 0,
                          **{f"skipped_{name}": 0 for name in self.optimizers}}
-        self.snapshot = None
+        self.snapshot, self.last_health = None, {}
 
     # ---- set-up -----------------------------------------------------------------------------------------------
     def _seed_everything(self):
@@ -441,6 +455,12 @@ class Trainer:
                 net = nn.parallel.DistributedDataParallel(net, device_ids=[self.device.index] if self.device.type == "cuda" else None)
             nets[name] = net
         return nets
+
+    def _own_context(self, n: int, seed: int) -> StepContext:
+        "A one-process context for batches of `n` with generators of its own seeded from `seed`: sampling and the health figures leave the run's untouched."
+        generator = torch.Generator(self.device).manual_seed(_mix(seed, 3))
+        shared = torch.Generator(self.device).manual_seed(_mix(seed, 4))
+        return StepContext(self.iteration, self.device, generator, shared, BatchOrder(n, n, 0), precision="fp32")
 
     def context(self, iteration: int, indices: torch.Tensor | None = None) -> StepContext:
         "The `StepContext` of `iteration`, with the shared generator reseeded from (seed, iteration)."
@@ -612,16 +632,31 @@ class Trainer:
         seed = self.config.seed if seed is None else check_nonnegative_int(seed, "seed")
         _check_memory(n, self.shape)
         models = self.ema.models if self.ema is not None else self.models
-        generator = torch.Generator(self.device).manual_seed(_mix(seed, 3))
-        shared = torch.Generator(self.device).manual_seed(_mix(seed, 4))
         chunk = min(n, max(self.config.batch_size, 256))  # sampling keeps no graph: larger batches are cheap
-        ctx = StepContext(self.iteration, self.device, generator, shared, BatchOrder(chunk, chunk, 0), precision="fp32")
+        ctx = self._own_context(chunk, seed)
         images = torch.empty(n, *self.shape)
         for start in range(0, n, chunk):
             size = min(chunk, n - start)
             ctx.order = BatchOrder(size, size, 0)
             images[start:start + size] = self.method.sample(models, size, ctx).float().cpu()
         return images.clamp_(-1, 1)
+
+    @torch.no_grad()
+    def health(self) -> dict[str, float]:
+        "The Langevin health figures of the training networks on the first `health_batch` training images (empty when the method has no revision)."
+        n = min(self.config.health_batch, len(self.data))
+        ctx = self._own_context(n, _mix(self.config.seed, self.iteration, 5))
+        x = to_unit_range(self.data[:n].to(self.device))
+        revised = self.method.revise(self.models, x, ctx)
+        if revised is None:
+            return {}
+        images, chain = revised
+        figures = {"revision_mse": (images.float() - x).pow(2).mean().item(), "max_step": chain.max_step.max().item()}
+        f_data = self.method.energy(self.models, x)
+        if f_data is not None:
+            f_samples = self.method.energy(self.models, self.method.sample(self.models, n, ctx))
+            figures["f_gap"] = ((f_samples.mean() - f_data.mean()) / f_data.std().clamp(min=1e-12)).item()
+        return figures
 
     def save_grid(self, name: str | None = None) -> Path:
         "Save a grid of `n_grid` samples as `samples/<name>.png` (default: the iteration)."
@@ -661,7 +696,7 @@ class Trainer:
                     before = self.iteration
                     logs = self.step() or logs
                     bar.update(self.iteration - before)
-                    self._periodic(logger, logs, before)
+                    self._periodic(logger, logs, before, bar)
                     if self._any_process(interrupt.requested):
                         self._interrupted()
         finally:
@@ -685,13 +720,18 @@ class Trainer:
                   "(a larger n_iters, e.g. --set n_iters=N, trains on)")
         return self.folder.metrics()
 
-    def _periodic(self, logger, logs: dict, before: int):
-        "Log, draw a grid and checkpoint when an iteration boundary was crossed."
+    def _periodic(self, logger, logs: dict, before: int, bar):
+        "Log (with the health figures when due, also on the progress bar), draw a grid and checkpoint when an iteration boundary was crossed."
         i, c = self.iteration, self.config
         if i <= before:
             return  # rolled back
         if logs and (i % c.log_every == 0 or i == c.n_iters):
-            logger.log(i, {**logs, "lr": self.config.lr * self.lr_scale * warmup_factor(i - 1, c.warmup),
+            due = self.parallel.main and c.health_batch and (i % (c.health_every or c.log_every) == 0 or i == c.n_iters)
+            health = self.health() if due else {}
+            if health:
+                self.last_health = health
+                bar.set_postfix({k: f"{v:.3g}" for k, v in health.items()}, refresh=False)
+            logger.log(i, {**logs, **health, "lr": self.config.lr * self.lr_scale * warmup_factor(i - 1, c.warmup),
                            **{k: v for k, v in self.counters.items() if k != "consecutive_bad"}})
         if self.parallel.main and c.sample_every and i % c.sample_every == 0 and i < c.n_iters:
             logger.image(i, self.save_grid())
@@ -707,6 +747,8 @@ class Trainer:
             metrics["images_per_second"] = iterations * self.config.batch_size / max(seconds, 1e-9)
         if logs:
             metrics["final"] = logs
+        if self.last_health:
+            metrics["health"] = self.last_health
         if self.parallel.main:
             metrics["grid"] = str(self.save_grid("final"))
             if self.config.eval_samples:
@@ -873,12 +915,15 @@ class ShortRun(Method):
     def optimizers(self, models):
         return {"ebm": torch.optim.Adam(models["ebm"].parameters(), lr=self.config.lr, betas=(self.config.beta1, 0.999))}
 
-    def chains(self, ebm: nn.Module, n: int, shape, ctx: StepContext) -> torch.Tensor:
-        "x̃: `n_steps` Langevin steps toward f_θ from uniform noise on [-1, 1] (per-image noise from `shared_rand`)."
-        x_init = ctx.shared_rand(n * ctx.order.parallel.world, *shape) * 2 - 1
+    def chain(self, ebm: nn.Module, x_init: torch.Tensor, ctx: StepContext, diagnostics: bool = False) -> LangevinResult:
+        "`n_steps` Langevin steps toward f_θ from `x_init`, clamped to [-1, 1] (the Langevin noise from `ctx.generator`)."
         c = self.config
         return revise(ebm, x_init, c.n_steps, c.step_size, c.noise_scale, clamp=(-1.0, 1.0), generator=ctx.generator,
-                      diagnostics=False).x
+                      diagnostics=diagnostics)
+
+    def chains(self, ebm: nn.Module, n: int, shape, ctx: StepContext) -> torch.Tensor:
+        "x̃: the chain from uniform noise on [-1, 1] (per-image noise from `shared_rand`)."
+        return self.chain(ebm, ctx.shared_rand(n * ctx.order.parallel.world, *shape) * 2 - 1, ctx).x
 
     def losses(self, nets, batch, ctx):
         ebm = nets["ebm"]
@@ -890,6 +935,13 @@ class ShortRun(Method):
 
     def sample(self, models, n, ctx):
         return self.chains(models["ebm"], n, models["ebm"].shape, ctx)
+
+    def revise(self, models, x, ctx):
+        result = self.chain(models["ebm"], x, ctx, diagnostics=True)  # the sampler's chain, started at the images
+        return result.x, result
+
+    def energy(self, models, x):
+        return models["ebm"](x)
 
     def reference(self, models, batch, n_sample):
         c, ebm = self.config, models["ebm"]

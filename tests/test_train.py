@@ -188,3 +188,28 @@ def test_lfbm_under_two_processes_matches_one(tmp_path):
                 "corruption=salt-pepper"]
     one_and_two_processes(tmp_path, "lfbm", settings, ("generator", "prior"))
     assert sampled_images(tmp_path / "one").shape == (4, 3, 16, 16)
+
+
+@pytest.mark.parametrize("method, settings, figures", [
+    ("shortrun", {}, {"revision_mse", "f_gap", "max_step"}),
+    ("coopflow", {"n_iters": 6}, {"revision_mse", "f_gap", "max_step"}),  # from the flow's pretraining on: the EBM is not ready yet
+    ("lfbm", {}, {"revision_mse", "max_step"}),  # posterior chains; no data-space EBM, so no f gap
+    ("fce", {}, set()),  # no Langevin
+])
+def test_every_langevin_method_logs_its_health(tmp_path, method, settings, figures):
+    # the Langevin health figures of chapter 21 in every row of log.csv and in metrics.json, finite
+    from energyflows.train import train
+    metrics = train(method, tmp_path / method, preset="tiny", overrides=settings, progress=False)
+    rows = list(csv.DictReader((tmp_path / method / "log.csv").open()))
+    assert figures <= set(rows[0]) and not ({"revision_mse", "f_gap", "max_step"} - figures) & set(rows[0])
+    assert all(np.isfinite(float(row[k])) for row in rows for k in figures)
+    assert set(metrics.get("health", {})) == figures
+
+
+def test_health_figures_change_nothing_of_a_coopflow_run(tmp_path):
+    # the figures use generators of their own: with and without them the networks end bit for bit equal
+    from energyflows.train import train
+    for name, batch in (("with", 16), ("without", 0)):
+        train("coopflow", tmp_path / name, preset="tiny", overrides={"health_batch": batch}, progress=False)
+    a, b = (torch.load(tmp_path / p / "checkpoint.pt", weights_only=False)["models"] for p in ("with", "without"))
+    assert all(torch.equal(a[net][k], b[net][k]) for net in a for k in a[net])
