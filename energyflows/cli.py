@@ -86,7 +86,7 @@ def config_from_args(cls, args: argparse.Namespace):
     return cls(**{name: getattr(args, name) for name in typed_settings(cls, args)})
 
 # %% ../nbs/90_cli.ipynb #834f382b
-QUICK = dict(n_iters=60, batch_size=128, n_steps=10)  # `demo --quick`: seconds, for tests
+QUICK = dict(n_iters=60, batch_size=128, n_steps=10, pretrain_iters=100, warmup_iters=0)  # `demo --quick`: seconds, for tests
 TWO_D = {  # the 2-D methods: settings, run, sampler (run folder, n, seed → points in the data's units), help
     "coopflow2d": (CoopFlowConfig, run_coopflow2d, sample_coopflow2d, "CoopFlow (chapter 10) on a 2-D dataset or your own points"),
     "fce2d": (FCE2DConfig, run_fce2d, sample_fce2d, "FCE or NCE (chapter 12) on a 2-D dataset or your own points"),
@@ -186,6 +186,12 @@ def _report(metrics: dict, out: Path) -> None:
     else:
         print(f"trained in {metrics['seconds']:.0f} s; grid-KL of the EBM to {against}: "
               f"{metrics['ebm_kl' if exact else 'ebm_kl_heldout']:.4f} after {metrics['ebm_updates']:.0f} EBM updates")
+        if "mle_baseline" in metrics:
+            ours, mle, what = ((metrics["ebm_kl"], metrics["mle_flow_kl"], "grid-KL of the densities") if exact else
+                               (metrics["ebm_samples_kl_heldout"], metrics["mle_flow_kl_heldout"], "held-out KL of the samples"))
+            verdict = "the EBM is better" if ours < mle else "the MLE flow is better here"
+            print(f"a flow of the same size trained by maximum likelihood for the same time "
+                  f"({metrics['mle_baseline']['iterations']} iterations), {what}: EBM {ours:.4f}, MLE flow {mle:.4f} — {verdict}")
     for path in sorted(out.iterdir()):
         print(f"{path.stem}: {path}")
 

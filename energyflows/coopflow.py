@@ -7,28 +7,35 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import json
+import io
+import math
+import queue
 import tempfile
 import time
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
+from multiprocessing import get_context, parent_process
 from pathlib import Path
 from typing import Callable
 
 import torch
 from torch import nn
 
-from .core import (check_choice, check_nonnegative_int, check_positive, check_positive_int, map_processes,
-                              report_data, saved_config, save_checkpoint, seed_everything, train_loop, write_json)
+from .core import (CheckpointError, Interrupted, RunFolder, check_choice, check_fraction, check_nonnegative_int,
+                              check_positive, check_positive_int, chunk_sizes, map_processes, read_checkpoint, report_data,
+                              saved_config, save_checkpoint, seed_everything, train_loop, write_json)
 from .ebm import MLPEnergy, ebm_update, revise, short_run_sample, train_short_run
 from .flows import Flow, fit_flow, flow_mle_step, vector_flow
 from .langevin import LangevinResult, NonFiniteError, noise_decay
-from .metrics import density_metrics, sample_metrics
-from .toy2d import Toy2D, as_sampler, get_dataset
+from .metrics import _kl, density_metrics, sample_metrics, smoothed_histogram
+from .toy2d import FAMILY, FAMILY_PREFIX, Toy2D, as_sampler, check_data_name, get_dataset, to_user_units
 
 # %% auto #0
-__all__ = ['NOISE_MODES', 'METHODS', 'CoopFlowConfig', 'CoopFlow', 'DivergenceError', 'coopflow_step', 'is_runaway',
-           'build_coopflow', 'train_coopflow', 'evaluate_coopflow', 'test_time_sample', 'coopflow_figure',
-           'run_coopflow2d', 'load_coopflow2d', 'sample_coopflow2d', 'study_run', 'run_study', 'summarize']
+__all__ = ['NOISE_MODES', 'REFERENCE_POINTS', 'SCORE_CELLS', 'CHECKPOINT_KEYS', 'METHODS', 'CoopFlowConfig', 'CoopFlow', 'extent',
+           'coopflow_step', 'RunawayGuard', 'RunAway', 'build_coopflow', 'sample_score', 'read_resumable',
+           'train_coopflow', 'evaluate_coopflow', 'test_time_sample', 'train_mle_flow', 'FlowSpec', 'MLEBaseline',
+           'torch_threads', 'coopflow_figure', 'run_coopflow2d', 'load_coopflow2d', 'sample_coopflow2d', 'study_run',
+           'run_study', 'summarize', 'family_run', 'run_family_study', 'family_floor', 'family_table']
 
 # %% ../nbs/10_coopflow.ipynb #58f5e53f
 NOISE_MODES = ("on", "off", "decay")
@@ -37,37 +44,57 @@ NOISE_MODES = ("on", "off", "decay")
 @dataclass
 class CoopFlowConfig:
     "Every setting of a 2-D CoopFlow run (saved as `config.json` in the run folder)."
-    data: str = "spiral"  # a dataset of chapter 00, or a .npy/.csv file of points (N, 2) (see "Try it on your own data")
-    n_iters: int = 1800  # joint iterations (after pretraining and warm-up)
+    data: str = "spiral"  # a dataset of chapter 00, "family:NAME", or a .npy/.csv file of points (N, 2) (see "Try it on your own data")
+    n_iters: int = 1200  # joint iterations (after pretraining and warm-up)
     batch_size: int = 256  # data and chain batch size
-    n_steps: int = 20  # Langevin steps T
-    step_size: float = 0.12  # Langevin step size s
+    n_steps: int = 40  # Langevin steps T
+    step_size: float = 0.05  # Langevin step size s, in model units (a cloud's central 99 % spans [-3, 3])
     noise: str = "on"  # Langevin noise: "on", "off", or "decay" ((1 - iteration/n_iters)^20)
     test_step_multiplier: float = 1.0  # step size at sampling time = step_size × this (paper: 4/3 on images)
     ebm_lr: float = 1e-3  # Adam learning rate of the EBM
     flow_lr: float = 1e-4  # Adam learning rate of the flow
     ebm_betas: tuple[float, float] = (0.9, 0.999)  # Adam betas of the EBM (paper, images: (0.5, 0.5))
     flow_betas: tuple[float, float] = (0.9, 0.999)  # Adam betas of the flow
-    pretrain_iters: int = 0  # CoopFlow(Pre): flow MLE iterations on data first (0: from scratch)
-    pretrain_lr: float = 1e-3  # learning rate of the pretraining
-    warmup_iters: int = 0  # CoopFlow(Pre): iterations with the flow frozen and only the EBM learning
+    pretrain_iters: int = 2000  # CoopFlow(Pre): flow MLE iterations on data first (0: from scratch)
+    pretrain_lr: float = 1e-3  # learning rate of the pretraining (and of the maximum-likelihood baseline)
+    warmup_iters: int = 600  # CoopFlow(Pre): iterations with the flow frozen and only the EBM learning
     flow_blocks: int = 4  # coupling blocks of the flow (its capacity)
     flow_hidden: int = 64  # width of the flow's conditioner MLPs
     ebm_hidden: int = 128  # width of the EBM's hidden layers
-    divergence_limit: float = 50.0  # a revised sample with |x| beyond this is a runaway chain
-    divergence_patience: int = 20  # this many runaway iterations in a row count as divergence
+    runaway_ratio: float = 3.0  # an iteration is unhealthy when the 99th percentile of |x̃| exceeds this many times the data's reach
+    runaway_energy: float = 1000.0  # ... or when f(data) − f(x̃) exceeds this many nats on average (early on it is ~50)
+    runaway_patience: int = 5  # unhealthy iterations in a row that make a run-away: roll back to the last healthy state
+    rollback_lr_factor: float = 0.5  # both learning rates are multiplied by this at every rollback
+    max_rollbacks: int = 4  # after this many rollbacks training stops at the last healthy state
+    score_samples: int = 2000  # CoopFlow samples that score each healthy state (the KL of their histogram to the data's)
+    keep_margin: float = 1.5  # the latest healthy state is the model kept unless its score exceeds the run's lowest by this factor
+    mle_baseline: bool = True  # also train a maximum-likelihood flow of the same size for the same wall time, beside it
     seed: int = 0  # seed of the networks, the data and the chains
-    checkpoint_every: int = 200  # iterations between checkpoints (and in-memory rollback points)
+    checkpoint_every: int = 200  # iterations between checkpoints (and in-memory healthy states)
+
+    resumable = ("n_iters", "checkpoint_every", "max_rollbacks")  # settings a resumed run may change (more iterations, ...)
 
     def __post_init__(self):
-        get_dataset(self.data)  # unknown names list the datasets
+        check_data_name(self.data)  # unknown names list the datasets (a point file is read when a run trains)
         for name in ("n_iters", "batch_size", "n_steps", "flow_blocks", "flow_hidden", "ebm_hidden", "checkpoint_every",
-                     "divergence_patience"):
+                     "runaway_patience", "score_samples"):
             check_positive_int(getattr(self, name), name)
-        for name in ("pretrain_iters", "warmup_iters"):
+        for name in ("pretrain_iters", "warmup_iters", "max_rollbacks"):
             check_nonnegative_int(getattr(self, name), name)
-        for name in ("step_size", "test_step_multiplier", "ebm_lr", "flow_lr", "pretrain_lr", "divergence_limit"):
+        for name in ("step_size", "test_step_multiplier", "ebm_lr", "flow_lr", "pretrain_lr", "runaway_ratio", "runaway_energy"):
             check_positive(getattr(self, name), name)
+        if check_positive(self.keep_margin, "keep_margin") < 1:
+            raise ValueError(f"`keep_margin` must be at least 1 (1: keep the best-scoring state), got {self.keep_margin!r}")
+        if not 0 < check_positive(self.rollback_lr_factor, "rollback_lr_factor") < 1:
+            raise ValueError(f"`rollback_lr_factor` must lie strictly between 0 and 1, got {self.rollback_lr_factor!r}")
+        for name in ("ebm_betas", "flow_betas"):
+            betas = getattr(self, name)
+            if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+                raise ValueError(f"`{name}` must be two numbers in [0, 1) (Adam's β1, β2), got {betas!r}")
+            for beta in betas:
+                check_fraction(beta, name)
+        if not isinstance(self.mle_baseline, bool):
+            raise ValueError(f"`mle_baseline` must be True or False, got {self.mle_baseline!r}")
         check_choice(self.noise, "noise", NOISE_MODES)
         self.ebm_betas, self.flow_betas = tuple(self.ebm_betas), tuple(self.flow_betas)
 
@@ -95,11 +122,9 @@ class CoopFlow(nn.Module):
         return x_init, revise(self.ebm, x_init, n_steps, step_size, noise_scale, **kwargs)
 
 
-class DivergenceError(FloatingPointError):
-    "The chains ran off or the energies exploded (without any NaN) at training iteration `iteration`."
-    def __init__(self, message: str, iteration: int):
-        super().__init__(message)
-        self.iteration = iteration
+def extent(x: torch.Tensor, q: float = 0.99) -> float:
+    "The `q`-quantile over the points of max(|x1|, |x2|): how far out the bulk of a batch reaches (a few far points do not move it)."
+    return float(torch.quantile(x.detach().abs().amax(1).float(), q))
 
 
 def coopflow_step(
@@ -112,18 +137,60 @@ def coopflow_step(
     noise_scale: float = 1.0,  # Langevin noise scale of this iteration
     generator: torch.Generator | None = None,  # RNG for the latents and the Langevin noise
 ) -> dict[str, float]:
-    "One iteration of CoopFlow: propose x̂, revise to x̃, EBM step on (x, x̃), flow MLE step on x̃."
+    "One iteration of CoopFlow: propose x̂, revise to x̃, EBM step on (x, x̃), flow MLE step on x̃; logs include the chains' reach."
     x_init, run = model.sample(len(x_data), n_steps, step_size, noise_scale, generator=generator)
     logs = ebm_update(model.ebm, ebm_optimizer, x_data, run.x)
     if flow_optimizer is not None:
         logs["flow_loss"] = flow_mle_step(model.flow, flow_optimizer, run.x)["loss"]
     logs["revision"] = (run.x - x_init).flatten(1).norm(dim=1).mean().item()
+    logs["sample_extent"] = extent(run.x)
     return logs
 
 
-def is_runaway(logs: dict[str, float], limit: float) -> bool:
-    "True when a revised sample reached |x| > `limit` or a mean score is beyond ±1e6."
-    return logs["sample_max_abs"] > limit or max(abs(logs["f_data"]), abs(logs["f_samples"])) > 1e6
+class RunawayGuard:
+    "Watches every iteration's chains and energies: says when a run-away has lasted `runaway_patience` iterations, and when the state is healthy."
+    def __init__(self,
+                 reach: float,  # how far the run may reach: the larger of `extent(data, 0.999)` and the flow's first proposals' `extent`
+                 config: "CoopFlowConfig",  # runaway_ratio, runaway_energy, runaway_patience
+                ):
+        self.limit, self.energy, self.patience = config.runaway_ratio * reach, config.runaway_energy, config.runaway_patience
+        self.reset()
+
+    def reset(self):
+        "Forget the past: the state now counts as healthy (the start, or a state just rolled back to)."
+        self.streak, self.quiet = 0, self.patience
+
+    def problems(self, logs: dict[str, float]) -> list[str]:
+        "What is wrong with an iteration: chains beyond the limit, f(data) − f(x̃) beyond the energy limit, non-finite scores."
+        gap, reach = logs["f_data"] - logs["f_samples"], logs["sample_extent"]
+        found = [] if math.isfinite(gap) else [f"non-finite scores (f(data) − f(x̃) = {gap})"]
+        if not reach <= self.limit:
+            found.append(f"the chains reached |x| = {reach:.3g}, beyond {self.limit:.3g} (runaway_ratio × the reach of the data and the first proposals)")
+        if gap > self.energy:
+            found.append(f"f(data) − f(x̃) = {gap:.3g} nats, beyond runaway_energy = {self.energy:g}")
+        return found
+
+    def unhealthy(self, logs: dict[str, float]) -> bool:
+        "True when the iteration has a problem (see `problems`)."
+        return bool(self.problems(logs))
+
+    def update(self, logs: dict[str, float]) -> bool:
+        "Count this iteration; True when the last `patience` iterations were all unhealthy (a run-away)."
+        bad = self.unhealthy(logs)
+        self.streak, self.quiet = (self.streak + 1, 0) if bad else (0, self.quiet + 1)
+        return self.streak >= self.patience
+
+    @property
+    def healthy(self) -> bool:
+        "The last `patience` iterations were all healthy, so the state now may be kept."
+        return self.quiet >= self.patience
+
+
+class RunAway(FloatingPointError):
+    "The chains ran off, the energies split, or a chain produced NaN at training iteration `iteration`."
+    def __init__(self, message: str, iteration: int):
+        super().__init__(message)
+        self.iteration = iteration
 
 # %% ../nbs/10_coopflow.ipynb #fdb79005
 def build_coopflow(config: CoopFlowConfig) -> CoopFlow:
@@ -132,21 +199,78 @@ def build_coopflow(config: CoopFlowConfig) -> CoopFlow:
     return CoopFlow(MLPEnergy(2, config.ebm_hidden), vector_flow(2, config.flow_blocks, config.flow_hidden, seed=config.seed))
 
 
-def _state(model, optimizers, iteration, history, generator, config) -> dict:
-    "Everything needed to continue a run exactly."
+REFERENCE_POINTS = 20_000  # training points that the data's reach and the score's histogram are taken from
+SCORE_CELLS = 40  # cells per axis of the histograms that score a healthy state (on [-4, 4]²)
+
+
+def sample_score(
+    model: CoopFlow,  # the model to score (put in eval mode while it is scored)
+    config: CoopFlowConfig,  # its test-time Langevin settings and `score_samples`
+    reference: torch.Tensor,  # the smoothed histogram of training points (`smoothed_histogram(..., n=SCORE_CELLS)[0]`)
+) -> float:
+    "KL(training-data histogram ‖ histogram of `score_samples` CoopFlow samples), with a fixed seed so that scores of two states compare."
+    was_training = model.training
+    model.eval()  # ActNorm must not initialise itself on these samples
+    try:
+        _, x_revised = test_time_sample(model, config, config.score_samples, torch.Generator().manual_seed(2718))
+    finally:
+        model.train(was_training)
+    return _kl(reference, smoothed_histogram(x_revised, n=SCORE_CELLS)[0])
+
+
+def _state(model, optimizers, iteration, history, generator, config, run) -> dict:
+    "Everything needed to continue a run exactly: networks, optimisers, RNGs, history, and the run's record `run`."
     return {"model": copy.deepcopy(model.state_dict()), "optimizers": [copy.deepcopy(o.state_dict()) for o in optimizers],
             "iteration": iteration, "history": copy.deepcopy(history), "generator": generator.get_state(),
-            "torch_rng": torch.get_rng_state(), "config": dataclasses.asdict(config)}
+            "torch_rng": torch.get_rng_state(), "config": dataclasses.asdict(config), "run": copy.deepcopy(run)}
 
 
-def _restore(state, model, optimizers, generator) -> tuple[int, dict]:
-    "Load `state` into the model, optimisers and RNGs; return (iteration, history)."
+def _restore(state, model, optimizers, generator) -> tuple[int, dict, dict]:
+    "Load `state` into the model, optimisers and RNGs; return (iteration, history, run record)."
     model.load_state_dict(state["model"])
     for optimizer, saved in zip(optimizers, state["optimizers"]):
         optimizer.load_state_dict(saved)
     generator.set_state(state["generator"])
     torch.set_rng_state(state["torch_rng"])
-    return state["iteration"], state["history"]
+    return state["iteration"], copy.deepcopy(state["history"]), copy.deepcopy(state["run"])
+
+
+def _new_run_record(units: dict | None) -> dict:
+    "What a run keeps beside its history: learning-rate scale, rollbacks, the state kept and every healthy state's score, seconds, units."
+    return {"lr_scale": 1.0, "rollbacks": [], "best": None, "scores": [], "seconds": 0.0, "stopped_at": None, "units": units,
+            "reach": None}
+
+
+def _set_lr(optimizers, config: CoopFlowConfig, scale: float):
+    "Set the EBM's and the flow's learning rates to their configured values × `scale`."
+    for optimizer, lr in zip(optimizers, (config.ebm_lr, config.flow_lr)):
+        for group in optimizer.param_groups:
+            group["lr"] = lr * scale
+
+
+CHECKPOINT_KEYS = ("model", "optimizers", "iteration", "history", "generator", "torch_rng", "config", "run")
+
+
+def read_resumable(
+    path: Path,  # a 2-D CoopFlow checkpoint
+    total: int,  # the iterations the resumed run is to reach (warm-up and joint)
+) -> dict:
+    "The checkpoint's state, checked: readable, a 2-D CoopFlow's, and not beyond `total` iterations (a `CheckpointError` names the file)."
+    state = read_checkpoint(path, CHECKPOINT_KEYS, "a coopflow2d run")
+    if state["iteration"] > total:
+        raise CheckpointError(f"{path} is at iteration {state['iteration']}, beyond the {total} iterations asked for: ask for at "
+                              f"least {state['iteration']} (a run is not shortened below the {state['iteration']} iterations done)")
+    return state
+
+
+def _resume_from(path: Path, model, optimizers, generator, total: int) -> tuple[int, dict, dict]:
+    "Restore the checkpoint at `path` (checked: readable, a 2-D CoopFlow's, these networks, not beyond `total` iterations)."
+    state = read_resumable(path, total)
+    try:
+        return _restore(state, model, optimizers, generator)
+    except (RuntimeError, ValueError, KeyError) as error:
+        raise CheckpointError(f"{path} does not fit these networks ({str(error).splitlines()[0]}); was it written with "
+                              "other settings?") from None
 
 
 def train_coopflow(
@@ -156,30 +280,46 @@ def train_coopflow(
     run_dir: Path | None = None,  # folder for checkpoint.pt (None: keep nothing on disk)
     resume: bool = False,  # continue from `run_dir`/checkpoint.pt
     progress: bool | None = None,  # show progress bars (default: not under nbdev_test)
-    callback: Callable[[int, CoopFlow], None] | None = None,  # callback(iteration, model) at every snapshot (eval mode; use its own RNG)
+    callback: Callable[[int, CoopFlow], None] | None = None,  # callback(iteration, model) at every healthy state (eval mode; use its own RNG)
 ) -> dict[str, list[float]]:
-    "Train CoopFlow (optionally the (Pre) variant); return the history, with `diverged_at` if the chains ran off."
+    "Train CoopFlow (by default the (Pre) variant), rolling back run-aways; leave the state kept (see `keep_margin`) in `model`; return the history."
     draw = as_sampler(data)
-    ebm_opt = torch.optim.Adam(model.ebm.parameters(), lr=config.ebm_lr, betas=config.ebm_betas)
-    flow_opt = torch.optim.Adam(model.flow.parameters(), lr=config.flow_lr, betas=config.flow_betas)
+    optimizers = (torch.optim.Adam(model.ebm.parameters(), lr=config.ebm_lr, betas=config.ebm_betas),
+                  torch.optim.Adam(model.flow.parameters(), lr=config.flow_lr, betas=config.flow_betas))
     generator = seed_everything(config.seed)
+    reference_points = draw(REFERENCE_POINTS)
+    reference = smoothed_histogram(reference_points, n=SCORE_CELLS)[0]
     checkpoint = Path(run_dir) / "checkpoint.pt" if run_dir is not None else None
-    start, history = 0, {}
+    start, history, run, session = 0, {}, _new_run_record(data.units() if isinstance(data, Toy2D) else None), time.time()
+    total = config.warmup_iters + config.n_iters
     if resume:
-        if checkpoint is None or not checkpoint.exists():
-            raise FileNotFoundError(f"`resume` needs a checkpoint, but {checkpoint} does not exist")
-        start, history = _restore(torch.load(checkpoint, weights_only=False), model, (ebm_opt, flow_opt), generator)
+        if checkpoint is None:
+            raise ValueError("`resume` needs `run_dir`, the folder of the run to continue")
+        start, history, run = _resume_from(checkpoint, model, optimizers, generator, total)
+        _set_lr(optimizers, config, run["lr_scale"])
     elif config.pretrain_iters:
         history["pretrain_loss"] = fit_flow(model.flow, draw, config.pretrain_iters, config.batch_size,
                                             config.pretrain_lr, progress=progress)["loss"]
+    if run["reach"] is None:  # how far the data and the flow's first proposals reach: the guard's yardstick
+        run["reach"] = max(extent(reference_points, 0.999), extent(model.propose(REFERENCE_POINTS, generator=torch.Generator().manual_seed(0))))
+    guard = RunawayGuard(run["reach"], config)
+    if config.step_size * math.sqrt(config.n_steps) > run["reach"]:
+        print(f"warning: step_size × √n_steps = {config.step_size * math.sqrt(config.n_steps):.3g} exceeds the data's reach "
+              f"{run['reach']:.3g} (model units): the Langevin noise alone carries the chains off the data; lower `step_size`")
     model.train()
-    total = config.warmup_iters + config.n_iters
-    good, streak = None, 0
+    good, seconds_before = None, run["seconds"]
 
-    def snapshot(iteration):
-        "Keep the state after `iteration` iterations in memory (for rollback) and in the run folder."
+    def keep(iteration):
+        "Keep the state after `iteration` iterations, if healthy: in memory (for rollback), scored (see `keep_margin`), on disk."
         nonlocal good
-        good = _state(model, (ebm_opt, flow_opt), iteration, history, generator, config)
+        if not guard.healthy:
+            return
+        run["seconds"] = seconds_before + time.time() - session
+        score = sample_score(model, config, reference)
+        run["scores"].append([iteration, score])
+        if score <= config.keep_margin * min(past for _, past in run["scores"]):  # not measurably worse than the best so far
+            run["best"] = {"iteration": iteration, "score": score, "model": copy.deepcopy(model.state_dict())}
+        good = _state(model, optimizers, iteration, history, generator, config, run)
         if checkpoint is not None:
             save_checkpoint(checkpoint, good)
         if callback is not None:
@@ -188,52 +328,89 @@ def train_coopflow(
             model.train()
 
     def step(i):
-        nonlocal streak
         if i == start or i % config.checkpoint_every == 0:
-            snapshot(i)
+            keep(i)
         joint = i >= config.warmup_iters
         try:
-            logs = coopflow_step(model, ebm_opt, flow_opt if joint else None, draw(config.batch_size), config.n_steps,
+            logs = coopflow_step(model, optimizers[0], optimizers[1] if joint else None, draw(config.batch_size), config.n_steps,
                                  config.step_size, config.noise_scale(max(0, i - config.warmup_iters)), generator)
         except NonFiniteError as error:
-            raise DivergenceError(f"iteration {i}: {error}", i) from error
-        logs["runaway"] = float(is_runaway(logs, config.divergence_limit))
-        streak = streak + 1 if logs["runaway"] else 0
-        if streak >= config.divergence_patience:
-            raise DivergenceError(f"iteration {i}: revised samples beyond |x| = {config.divergence_limit} or exploding "
-                                  f"energies for {streak} iterations in a row (last |x| max {logs['sample_max_abs']:.3g})", i)
+            raise RunAway(f"iteration {i}: {error}", i) from error
+        if guard.update(logs):
+            raise RunAway(f"iteration {i}: {guard.patience} unhealthy iterations in a row (now {'; '.join(guard.problems(logs))})", i)
+        logs["unhealthy"] = float(guard.streak > 0)
         return logs
 
-    try:
-        train_loop(step, total, desc="CoopFlow", progress=progress, start=start, history=history)
-        snapshot(total)
-    except DivergenceError as error:
-        print(f"CoopFlow diverged: {error}; rolled back to iteration {good['iteration']}")
-        _restore(good, model, (ebm_opt, flow_opt), generator)
-        history = good["history"]
-        history["diverged_at"] = [error.iteration]
+    def interrupted(iteration):
+        "Ctrl-C: keep the state now if it is healthy (else the last healthy one stays on disk), and say which iteration that is."
+        keep(iteration)
+        raise Interrupted(good["iteration"])
+
+    while True:
+        try:
+            train_loop(step, total, desc="CoopFlow", progress=progress, start=start, history=history, on_interrupt=interrupted)
+            keep(total)
+            break
+        except RunAway as event:
+            rollbacks = run["rollbacks"] + [{"detected": event.iteration, "restored": good["iteration"]}]
+            lr_scale = run["lr_scale"] * config.rollback_lr_factor
+            start, history, run = _restore(good, model, optimizers, generator)
+            run["rollbacks"], run["lr_scale"] = rollbacks, lr_scale  # these outlive the rollback
+            guard.reset()
+            if len(rollbacks) > config.max_rollbacks:
+                run["stopped_at"] = event.iteration
+                print(f"CoopFlow stopped: {event}; the run ran away {len(run['rollbacks'])} times, so training ends at the "
+                      f"healthy state of iteration {start} (lower `step_size` or the learning rates)")
+                break
+            _set_lr(optimizers, config, lr_scale)
+            print(f"CoopFlow ran away: {event}; rolled back to the healthy state of iteration {start} with the learning "
+                  f"rates × {run['lr_scale']:g}, and training goes on")
+    run["seconds"] = seconds_before + time.time() - session
+    model.load_state_dict(run["best"]["model"])
+    if checkpoint is not None:
+        save_checkpoint(checkpoint, {**good, "run": run})
     model.eval()
+    history["run"] = {k: v for k, v in run.items() if k != "best"} | {"selected_iteration": run["best"]["iteration"],
+                                                                        "selected_score": run["best"]["score"]}
     return history
 
 # %% ../nbs/10_coopflow.ipynb #739a2c30
+def _measure(data: Toy2D, samples: torch.Tensor | None = None, log_prob=None) -> dict:
+    "Chapter 04's metrics of one part of a run, of its samples and/or its density: exact ones for a dataset, held-out scores for a cloud."
+    out = {}
+    if samples is not None:
+        out.update(sample_metrics(data, samples) if data.exact else data.sample_scores(samples))
+    if log_prob is not None:
+        if data.exact:
+            if samples is not None:
+                out["tv_samples"] = out.pop("tv")
+            out.update(density_metrics(data, log_prob))  # kl_density and tv (of the density)
+        else:
+            out.update(data.density_scores(log_prob))
+    return out
+
+
 def evaluate_coopflow(
     model: CoopFlow,  # a trained model
-    data: Toy2D,  # the true distribution
+    data: Toy2D,  # the true distribution (or a cloud of points)
     config: CoopFlowConfig,  # the run's settings (T, s, noise, test-time multiplier)
     n: int = 20_000,  # samples per model
     seed: int = 1,  # seed of the evaluation samples
+    mle_flow: Flow | None = None,  # the maximum-likelihood baseline flow, measured too when given
 ) -> tuple[dict, torch.Tensor, torch.Tensor]:
-    "Metrics of the flow q_α, the EBM exp f_θ and CoopFlow's samples (against held-out points for a `PointCloud`); also return (x̂, x̃)."
-    x_init, x_revised = test_time_sample(model, config, n, torch.Generator().manual_seed(seed))
+    "Metrics of the flow q_α, the EBM exp f_θ, CoopFlow's samples (and the MLE flow); a cloud with an exact density also gets `exact`; also return (x̂, x̃)."
+    generator = torch.Generator().manual_seed(seed)
+    x_init, x_revised = test_time_sample(model, config, n, generator)
     with torch.no_grad():
-        if not data.exact:
-            return {"flow": {**data.sample_scores(x_init), **data.density_scores(model.flow.log_prob)},
-                    "ebm": data.density_scores(model.ebm), "coopflow": data.sample_scores(x_revised)}, x_init, x_revised
-        flow = sample_metrics(data, x_init)
-        flow["tv_samples"] = flow.pop("tv")
-        flow.update(density_metrics(data, model.flow.log_prob))  # kl_density and tv (of the density)
-        ebm = density_metrics(data, model.ebm)
-    return {"flow": flow, "ebm": ebm, "coopflow": sample_metrics(data, x_revised)}, x_init, x_revised
+        samples = {"flow": x_init, "coopflow": x_revised}
+        metrics = {"flow": _measure(data, x_init, model.flow.log_prob), "ebm": _measure(data, log_prob=model.ebm),
+                   "coopflow": _measure(data, x_revised)}
+        if mle_flow is not None:
+            samples["mle_flow"] = mle_flow.sample(n, generator=generator)
+            metrics["mle_flow"] = _measure(data, samples["mle_flow"], mle_flow.log_prob)
+        if getattr(data, "truth", None) is not None:
+            metrics["exact"] = {part: data.exact_scores(x) for part, x in samples.items()}
+    return metrics, x_init, x_revised
 
 
 def test_time_sample(
@@ -241,11 +418,125 @@ def test_time_sample(
     config: CoopFlowConfig,  # its settings: T, s × test_step_multiplier, and unit noise unless noise="off"
     n: int,  # number of samples
     generator: torch.Generator | None = None,  # RNG of the latents and the chains
+    chunk: int = 20_000,  # chains run at a time (memory stays bounded for any `n`)
 ) -> tuple[torch.Tensor, torch.Tensor]:
     "`n` flow proposals x̂ and CoopFlow samples x̃ drawn with the run's test-time Langevin settings (model units)."
-    noise = 0.0 if config.noise == "off" else 1.0
-    x_init, run = model.sample(n, config.n_steps, config.step_size * config.test_step_multiplier, noise, generator=generator)
-    return x_init, run.x
+    noise, step_size = 0.0 if config.noise == "off" else 1.0, config.step_size * config.test_step_multiplier
+    parts = [model.sample(size, config.n_steps, step_size, noise, generator=generator, diagnostics=False)
+             for size in chunk_sizes(n, chunk)]
+    return torch.cat([x_init for x_init, _ in parts]), torch.cat([run.x for _, run in parts])
+
+# %% ../nbs/10_coopflow.ipynb #fa26913f
+def train_mle_flow(
+    flow: Flow,  # the flow to train (the size of CoopFlow's)
+    draw: Callable[[int], torch.Tensor],  # n -> a batch of n data points
+    budget: Callable[[], float],  # the seconds it may train in all (read again and again: an estimate until CoopFlow ends)
+    finished: Callable[[], bool],  # True once `budget` is final
+    batch_size: int = 256,  # points per iteration
+    lr: float = 1e-3,  # Adam's rate, decayed to 0 by a cosine over the budget
+) -> dict:
+    "Maximum likelihood for a wall-time budget (CoopFlow's): Adam with a cosine decay over the elapsed share; returns seconds and iterations."
+    optimizer = torch.optim.Adam(flow.parameters(), lr=lr)
+    flow.train()
+    start, iterations = time.time(), 0
+    while True:
+        elapsed, seconds = time.time() - start, budget()
+        if elapsed >= seconds:
+            if finished():
+                break
+            time.sleep(0.05)  # ahead of the estimate: wait for CoopFlow
+            continue
+        for group in optimizer.param_groups:
+            group["lr"] = lr * 0.5 * (1 + math.cos(math.pi * elapsed / seconds))
+        flow_mle_step(flow, optimizer, draw(batch_size))
+        iterations += 1
+    flow.eval()
+    return {"seconds": round(time.time() - start, 2), "iterations": iterations}
+
+
+@dataclass
+class FlowSpec:
+    "What a maximum-likelihood baseline flow is: the data, the flow's size, and how it trains."
+    data: str  # a dataset name, "family:NAME", or a point file (as in the configs)
+    blocks: int  # coupling blocks
+    hidden: int  # width of the conditioners
+    batch_size: int  # points per iteration
+    lr: float  # Adam's rate (cosine-decayed over the budget)
+    seed: int  # the seed of the flow and of its batches
+
+    def build(self) -> Flow:
+        "The untrained flow."
+        torch.manual_seed(self.seed)
+        return vector_flow(2, self.blocks, self.hidden, seed=self.seed)
+
+
+def _baseline_process(spec: dict, budget, done, results):
+    "In a spawned process: the maximum-likelihood flow of `FlowSpec(**spec)`, trained until `done` and `budget` say stop."
+    torch.set_num_threads(1)
+    spec = FlowSpec(**spec)
+    flow = spec.build()
+    seed_everything(spec.seed + 1)
+    parent = parent_process()  # if the run dies without telling (killed), the baseline stops too
+    info = train_mle_flow(flow, get_dataset(spec.data).sample, lambda: budget.value if parent.is_alive() else 0.0,
+                          lambda: done.is_set() or not parent.is_alive(), spec.batch_size, spec.lr)
+    weights = io.BytesIO()
+    torch.save(flow.state_dict(), weights)  # plain bytes: torch's shared-memory tensors would not outlive this process
+    results.put((weights.getvalue(), info))
+
+
+class MLEBaseline:
+    "A maximum-likelihood flow of a run's size, trained in a second process for the same wall time as the run (use in a `with`)."
+    def __init__(self, spec: FlowSpec):
+        from energyflows import coopflow  # the process runs the module's function, also when this is called from the notebook
+        context = get_context("spawn")
+        self.spec, self.budget, self.done, self.results = spec, context.Value("d", math.inf), context.Event(), context.Queue()
+        self.process = context.Process(target=coopflow._baseline_process, daemon=True,
+                                       args=(dataclasses.asdict(spec), self.budget, self.done, self.results))
+
+    def __enter__(self) -> "MLEBaseline":
+        self.process.start()
+        return self
+
+    def estimate(self, seconds: float):
+        "Tell the baseline how long the run will train in all (it shapes its learning-rate decay)."
+        self.budget.value = float(seconds)
+
+    def finish(self, seconds: float) -> tuple[Flow, dict]:
+        "The run trained `seconds` in all: let the baseline train as long, then return its flow and its seconds and iterations."
+        self.estimate(seconds)
+        self.done.set()
+        weights, info = self._result()
+        self.process.join()
+        flow = self.spec.build()
+        flow.load_state_dict(torch.load(io.BytesIO(weights), weights_only=True))
+        return flow.eval(), info
+
+    def _result(self) -> tuple[bytes, dict]:
+        "The baseline's (weights, info); a clear error when its process died without one."
+        while True:
+            try:
+                return self.results.get(timeout=1.0)
+            except queue.Empty:
+                if not self.process.is_alive():
+                    raise RuntimeError(f"the maximum-likelihood baseline's process ended with exit code {self.process.exitcode} "
+                                       "and no result (its error is printed above; a script that trains must keep its code under "
+                                       "`if __name__ == '__main__':`, or set mle_baseline=False)") from None
+
+    def __exit__(self, *exc):
+        if self.process.is_alive():  # CoopFlow failed or was interrupted: the baseline is not needed
+            self.process.terminate()
+            self.process.join()
+
+
+@contextmanager
+def torch_threads(n: int):
+    "Run a block with torch using `n` threads (2-D models are fastest on one: batches of 256 points are too small to share)."
+    before = torch.get_num_threads()
+    torch.set_num_threads(check_positive_int(n, "n"))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 # %% ../nbs/10_coopflow.ipynb #3bf1d976
 def coopflow_figure(model: CoopFlow, data: Toy2D, x_init: torch.Tensor, x_revised: torch.Tensor):
@@ -262,54 +553,85 @@ def coopflow_figure(model: CoopFlow, data: Toy2D, x_init: torch.Tensor, x_revise
 
 
 def run_coopflow2d(
-    config: CoopFlowConfig,  # the settings (with `resume`, the run folder's own config.json is used)
+    config: CoopFlowConfig | None,  # the settings; with `resume`, None means the run's own (given ones are checked against them)
     out: Path,  # the run folder
     resume: bool = False,  # continue the run in `out` from its checkpoint
     progress: bool | None = None,  # show progress bars
+    overwrite: bool = False,  # replace a run that is in `out`
 ) -> dict:
-    "Train 2-D CoopFlow into the run folder `out`, write its metrics and picture, and return the metrics."
+    "Train 2-D CoopFlow (and its maximum-likelihood baseline) into the run folder `out`, write its metrics and picture, and return the metrics."
     import matplotlib.pyplot as plt
-    out = Path(out)
-    if resume:
-        config = saved_config(out, CoopFlowConfig)
-    write_json(out / "config.json", {"method": "coopflow2d", **dataclasses.asdict(config)})
-    data, model = get_dataset(config.data), build_coopflow(config)
+    folder = RunFolder(out, "coopflow2d")
+    given = folder.config() if config is None and resume else dataclasses.asdict(config)
+    settings = folder.open(given, resume=resume, changeable=CoopFlowConfig.resumable, overwrite=overwrite)
+    config = folder.build(CoopFlowConfig, settings)
+    data, model = get_dataset(config.data), build_coopflow(config)  # a bad point file stops here, before the folder changes
+    total = config.warmup_iters + config.n_iters
+    state = read_resumable(folder.file("checkpoint.pt"), total) if resume else {"iteration": 0, "run": {"seconds": 0.0}}
+    folder.start(settings, state["iteration"])
     if not data.exact:
-        report_data(data.summary(), out)
-    start = time.time()
-    history = train_coopflow(model, data, config, out, resume=resume, progress=progress)
-    seconds = time.time() - start
-    metrics, x_init, x_revised = evaluate_coopflow(model, data, config)
-    metrics.update(seconds=round(seconds, 2), iterations=len(history.get("loss", [])),
-                   diverged_at=history.get("diverged_at", [None])[0], runaway_iters=int(sum(history.get("runaway", []))),
-                   train_sample_max_abs=max(history.get("sample_max_abs", [0.0])), **data.about_metrics())
-    write_json(out / "history.json", history)
-    write_json(out / "metrics.json", metrics)
+        report_data(data.summary(), folder.path)
+    previous, first, begun, baseline = state["run"]["seconds"], state["iteration"], time.time(), None
+
+    def estimate(iteration, _):
+        "Tell the baseline how long CoopFlow will have trained when it ends, from its pace so far."
+        if baseline is not None and iteration > first:
+            baseline.estimate(previous + (time.time() - begun) * (total - first) / (iteration - first))
+
+    spec = FlowSpec(config.data, config.flow_blocks, config.flow_hidden, config.batch_size, config.pretrain_lr, config.seed)
+    with torch_threads(1), (MLEBaseline(spec) if config.mle_baseline else nullcontext()) as baseline:
+        history = train_coopflow(model, data, config, folder.path, resume=resume, progress=progress, callback=estimate)
+        mle = baseline.finish(history["run"]["seconds"]) if baseline is not None else None
+        metrics, x_init, x_revised = evaluate_coopflow(model, data, config, mle_flow=mle[0] if mle else None)
+    run = history.pop("run")
+    history["healthy_scores"] = run["scores"]  # (iteration, score) of every healthy state: how the kept one was chosen
+    metrics.update(seconds=round(run["seconds"], 2), iterations=len(history.get("loss", [])),
+                   diverged_at=run["rollbacks"][0]["detected"] if run["rollbacks"] else None, rollbacks=run["rollbacks"],
+                   stopped_at=run["stopped_at"], selected_iteration=run["selected_iteration"],
+                   runaway_iters=int(sum(history.get("unhealthy", []))), train_sample_extent=max(history.get("sample_extent", [0.0])),
+                   **data.about_metrics())
+    if mle is not None:
+        metrics["mle_baseline"] = {**mle[1], "what": "a flow of the same size trained by maximum likelihood on the same points "
+                                                    "for the same wall time, in a second process"}
+    write_json(folder.file("history.json"), history)
     fig = coopflow_figure(model, data, x_init, x_revised)
-    fig.savefig(out / "coopflow.png", dpi=100, bbox_inches="tight")
+    fig.savefig(folder.file("coopflow.png"), dpi=100, bbox_inches="tight")
     plt.close(fig)
-    return metrics
+    return folder.finish(metrics, total)
 
 
 def load_coopflow2d(
     out: Path,  # a run folder written by `run_coopflow2d`
-) -> tuple[CoopFlow, CoopFlowConfig, Toy2D]:
-    "The trained model of the run folder `out` (its last checkpoint), its settings and its data."
+) -> tuple[CoopFlow, CoopFlowConfig, dict | None]:
+    "The model kept by the run in `out` (its best healthy state), its settings, and the map from model units to the data's (None: the same)."
     config = saved_config(out, CoopFlowConfig)
+    path = Path(out) / "checkpoint.pt"
+    state = read_checkpoint(path, CHECKPOINT_KEYS, "a coopflow2d run")
     model = build_coopflow(config)
-    model.load_state_dict(torch.load(Path(out) / "checkpoint.pt", weights_only=False)["model"])
-    return model.eval(), config, get_dataset(config.data)
+    try:
+        model.load_state_dict(state["run"]["best"]["model"])
+    except (RuntimeError, KeyError, TypeError) as error:
+        raise CheckpointError(f"{path} does not fit the settings in config.json ({str(error).splitlines()[0]})") from None
+    return model.eval(), config, state["run"].get("units")
 
 
 def sample_coopflow2d(
     out: Path,  # a run folder written by `run_coopflow2d`
     n: int,  # number of samples
     seed: int | None = None,  # seed of the latents and the chains (default: the run's seed)
+    chunk: int = 20_000,  # chains run at a time: memory holds the result and one chunk
+    progress: bool | None = None,  # a progress bar over the chunks (default: when there are more than 10)
 ) -> torch.Tensor:
-    "`n` CoopFlow samples x̃ of the run in `out`, with its test-time Langevin settings, in the data's units (float64 (n, 2))."
-    model, config, data = load_coopflow2d(out)
+    "`n` CoopFlow samples x̃ of the run in `out`, with its test-time Langevin settings, in the data's units by the run's stored map (float64 (n, 2))."
+    from tqdm.auto import tqdm
+    model, config, units = load_coopflow2d(out)
     generator = torch.Generator().manual_seed(config.seed if seed is None else seed)
-    return data.to_user(test_time_sample(model, config, check_positive_int(n, "n"), generator)[1])
+    sizes = chunk_sizes(n, chunk)
+    samples, done = torch.empty(n, 2, dtype=torch.float64), 0
+    for size in tqdm(sizes, desc="sampling", disable=len(sizes) <= 10 if progress is None else not progress, leave=False):
+        samples[done:done + size] = to_user_units(test_time_sample(model, config, size, generator, chunk)[1], units)
+        done += size
+    return samples
 
 # %% ../nbs/10_coopflow.ipynb #aaa4f9e8
 METHODS = ("flow", "langevin", "coopflow", "coopflow_pre")
@@ -342,6 +664,7 @@ def study_run(
         samples = short_run_sample(model.ebm, 20_000, config.n_steps, config.step_size, generator=generator).x
         row.update(_sampler_metrics(data, samples, model.ebm))
     else:
+        config = dataclasses.replace(config, mle_baseline=False)  # the study's own "flow" is the baseline
         if method == "coopflow_pre":
             config = dataclasses.replace(config, pretrain_iters=config.n_iters // 2, warmup_iters=100)
         with tempfile.TemporaryDirectory() as scratch:
@@ -383,4 +706,67 @@ def summarize(rows: list[dict], by: tuple[str, ...] = ("data", "method"),
             values = torch.tensor([float(m[column]) for m in members if m.get(column) is not None])
             cells.append("—" if len(values) == 0 else f"{values.mean():.3f} ± {values.std(correction=0):.3f}")
         lines.append(" | ".join([*map(str, key), str(len(members)), *cells]))
+    return "\n".join(lines)
+
+# %% ../nbs/10_coopflow.ipynb #ace7c8c9
+def family_run(
+    name: str,  # a member of `toy2d.FAMILY`
+    seed: int = 0,  # the run's seed
+    settings: dict | None = None,  # settings on top of the defaults (none: the defaults are what is measured)
+    out: Path | None = None,  # the run folder to keep (None: a temporary one)
+) -> dict:
+    "The default `run_coopflow2d` (and its baseline) on the member's cloud: exact sample-KL of CoopFlow, its flow and the MLE flow (a finished run of the same settings in `out` is read, not repeated)."
+    config = CoopFlowConfig(data=FAMILY_PREFIX + name, seed=seed, **(settings or {}))
+    folder = RunFolder(out, "coopflow2d") if out is not None else None
+    if folder is not None and folder.holds(dataclasses.asdict(config)) and "exact" in folder.metrics():
+        metrics = folder.metrics()
+    else:
+        with tempfile.TemporaryDirectory() as scratch:
+            metrics = run_coopflow2d(config, Path(out) if out is not None else Path(scratch) / "run", progress=False, overwrite=True)
+    exact = metrics["exact"]
+    return {"data": name, "seed": seed, **{part: exact[part]["kl_samples"] for part in ("coopflow", "flow", "mle_flow")},
+            "ratio": exact["coopflow"]["kl_samples"] / exact["mle_flow"]["kl_samples"],
+            "coopflow_out_of_box": exact["coopflow"]["out_of_box"], "seconds": metrics["seconds"],
+            "mle_iterations": metrics["mle_baseline"]["iterations"], "iterations": metrics["iterations"],
+            "rollbacks": len(metrics["rollbacks"]), "stopped_at": metrics["stopped_at"], "selected_iteration": metrics["selected_iteration"]}
+
+
+def _family_job(args: tuple) -> dict:
+    "Worker: `family_run` for (member, seed, settings, run folder)."
+    return family_run(*args)
+
+
+def run_family_study(
+    names: list[str] | None = None,  # members (default: all of `FAMILY`)
+    seeds: tuple[int, ...] = (0, 1, 2),  # seeds per member
+    settings: dict | None = None,  # settings on top of the defaults
+    root: Path | None = None,  # keep each run as root/NAME-SEED (None: keep none)
+    progress: bool | None = None,  # show a progress bar (default: not under nbdev_test)
+) -> list[dict]:
+    "`family_run` for every member and seed, one run at a time (each keeps both cores busy: CoopFlow and its baseline)."
+    jobs = [(name, seed, settings, None if root is None else Path(root) / f"{name}-{seed}")
+            for name in (names or list(FAMILY)) for seed in seeds]
+    return map_processes(_family_job, jobs, workers=1, desc="family", progress=progress)
+
+
+def family_floor(name: str, n: int = 20_000, seed: int = 7) -> float:
+    "The sample-KL of `n` fresh exact samples of the member: the floor no sampler can beat with this metric."
+    cloud = get_dataset(FAMILY_PREFIX + name)
+    return cloud.exact_scores(cloud.to_model(FAMILY[name].sample(n, seed=seed)))["kl_samples"]
+
+
+def family_table(rows: list[dict]) -> str:
+    "Per member: mean ± std over seeds of the exact sample-KL of CoopFlow, its flow and the MLE flow, the worst ratio, seconds, rollbacks."
+    groups: dict[str, list[dict]] = {}
+    for row in rows:
+        groups.setdefault(row["data"], []).append(row)
+    stat = lambda values: f"{torch.tensor(values).mean():.3f} ± {torch.tensor(values).std(correction=0):.3f}"
+    header = f"{'density':18s} {'floor':>6s}  {'CoopFlow x̃':>15s}  {'its flow q_α':>15s}  {'MLE flow':>15s}  {'ratio (worst)':>13s}  {'seconds':>7s}  rollbacks"
+    lines = [header, "-" * len(header)]
+    for name, members in groups.items():
+        ratios = [m["ratio"] for m in members]
+        lines.append(f"{name:18s} {family_floor(name):6.3f}  {stat([m['coopflow'] for m in members]):>15s}  "
+                     f"{stat([m['flow'] for m in members]):>15s}  {stat([m['mle_flow'] for m in members]):>15s}  "
+                     f"{sum(ratios) / len(ratios):5.2f} ({max(ratios):4.2f})  {sum(m['seconds'] for m in members) / len(members):7.0f}  "
+                     f"{sum(m['rollbacks'] for m in members)}")
     return "\n".join(lines)

@@ -31,9 +31,9 @@ from tqdm.auto import tqdm
 # %% auto #0
 __all__ = ['RUN_FILES', 'check_positive_int', 'check_nonnegative_int', 'check_positive', 'check_nonnegative', 'check_fraction',
            'check_choice', 'check_finite', 'check_points', 'in_test', 'test_or', 'seed_everything', 'Interrupted',
-           'deferred_interrupt', 'train_loop', 'map_processes', 'atomic_write', 'write_json', 'save_checkpoint',
-           'CheckpointError', 'read_checkpoint', 'RunFolderError', 'setting_differences', 'RunFolder', 'saved_config',
-           'data_summary', 'report_data']
+           'deferred_interrupt', 'train_loop', 'chunk_sizes', 'map_processes', 'atomic_write', 'write_json',
+           'save_checkpoint', 'CheckpointError', 'read_checkpoint', 'RunFolderError', 'setting_differences',
+           'RunFolder', 'saved_config', 'data_summary', 'report_data']
 
 # %% ../nbs/06_core.ipynb #7d2663d9
 def check_positive_int(value, name: str) -> int:
@@ -187,6 +187,15 @@ def train_loop(
     return history
 
 # %% ../nbs/06_core.ipynb #b5db335d
+def chunk_sizes(
+    n: int,  # how many in all
+    size: int,  # at most this many at a time
+) -> list[int]:
+    "`n` split into pieces of at most `size` (samplers work through a large `n` piece by piece, so memory stays bounded)."
+    n, size = check_positive_int(n, "n"), check_positive_int(size, "chunk")
+    return [size] * (n // size) + ([n % size] if n % size else [])
+
+
 def _on_one_thread(job: Callable, item):
     "Worker: `job(item)` with torch limited to one thread."
     torch.set_num_threads(1)

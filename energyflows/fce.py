@@ -8,8 +8,9 @@ from __future__ import annotations
 import copy
 import dataclasses
 import math
+import tempfile
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -19,19 +20,21 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .core import (check_choice, check_nonnegative_int, check_positive, check_positive_int, map_processes,
-                              report_data, save_checkpoint, saved_config, seed_everything, train_loop, write_json)
+from .coopflow import FlowSpec, MLEBaseline, torch_threads
+from .core import (CheckpointError, RunFolder, check_choice, check_nonnegative_int, check_positive, check_positive_int,
+                              chunk_sizes, map_processes, read_checkpoint, report_data, save_checkpoint, saved_config,
+                              seed_everything, train_loop, write_json)
 from .ebm import MLPEnergy
 from .flows import ActNorm, Flow, fit_flow, vector_flow
 from .metrics import density_metrics
-from .toy2d import Grid, Toy2D, get_dataset
+from .toy2d import FAMILY_PREFIX, Grid, Toy2D, check_data_name, get_dataset, to_user_units
 
 # %% auto #0
 __all__ = ['FCE_PLAYERS', 'FCE_STARTS', 'EVAL_SEED', 'NormalizedEnergy', 'initialize_log_z', 'fce_value', 'fce_accuracy',
            'frozen', 'FlowNoise', 'fce_turn', 'fce_losses', 'unwrap_log_z', 'FCE2DConfig', 'gaussian_noise',
            'mse_points', 'log_density_mse', 'mle_flow', 'train_fce2d', 'mse_at', 'log_z_error', 'fce2d_metrics',
            'fce2d_run', 'run_fce2d_study', 'importance_resample', 'fce2d_cloud_metrics', 'fce2d_figure', 'run_fce2d',
-           'sample_fce2d']
+           'sample_fce2d', 'fce2d_family_run']
 
 # %% ../nbs/12_fce.ipynb #c673ba57
 class NormalizedEnergy(nn.Module):
@@ -185,6 +188,7 @@ class FCE2DConfig:
     slope: float = 0.2  # leaky-ReLU slope of the EBM (paper: 0.2)
     eval_every: int = 25  # EBM updates between two measurements of the log-density MSE
     eval_points: int = 5000  # exact samples the MSE averages over (the same points in every run)
+    mle_baseline: bool = True  # also train a maximum-likelihood flow of the same size for the same wall time, beside it
     seed: int = 0  # seed of the networks, the batches and the latents
 
     def __post_init__(self):
@@ -192,7 +196,7 @@ class FCE2DConfig:
 
     def validate(self) -> "FCE2DConfig":
         "Raise a `ValueError` that names the first bad setting and its allowed values; return the config."
-        get_dataset(self.data)  # an unknown name lists the datasets
+        check_data_name(self.data)  # an unknown name lists the datasets (a point file is read when a run trains)
         check_choice(self.start, "start", FCE_STARTS)
         for name in ("n_iters", "batch_size", "pretrain_iters", "flow_blocks", "flow_hidden", "ebm_hidden", "ebm_layers",
                      "eval_every", "eval_points"):
@@ -200,6 +204,8 @@ class FCE2DConfig:
         check_nonnegative_int(self.seed, "seed")
         for name in ("ebm_lr", "flow_lr", "pretrain_lr", "slope"):
             check_positive(getattr(self, name), name)
+        if not isinstance(self.mle_baseline, bool):
+            raise ValueError(f"`mle_baseline` must be True or False, got {self.mle_baseline!r}")
         if not 0 < check_positive(self.threshold, "threshold") < 1:
             raise ValueError(f"`threshold` must lie strictly between 0 and 1 (an accuracy), got {self.threshold!r}")
         return self
@@ -259,6 +265,7 @@ def train_fce2d(
     config: FCE2DConfig,  # the settings
     flow: Flow | None = None,  # FCE starts from a copy of this flow (e.g. `mle_flow(config)`); None: built from `config`
     progress: bool | None = None,  # show progress bars (default: not under nbdev_test)
+    callback: Callable[[int], None] | None = None,  # callback(turns done) after every turn (e.g. to report the pace)
 ) -> tuple[NormalizedEnergy, Flow, dict[str, list[float]]]:
     "Train a 2-D EBM by FCE or NCE; return (EBM, flow or NCE's Gaussian, history with the MSE per EBM update count when the density is exact)."
     config.validate()
@@ -315,6 +322,8 @@ def train_fce2d(
             updates += 1
             if updates % config.eval_every == 0:
                 logs.update(evaluate(i + 1))
+        if callback is not None:
+            callback(i + 1)
         return logs
 
     train_loop(step, config.n_iters, desc=f"FCE {config.start} ({config.data})", progress=progress, history=history)
@@ -347,10 +356,12 @@ def fce2d_metrics(
     flow: Flow,  # the trained flow (NCE: its Gaussian)
     flow_mle: Flow | None = None,  # the MLE flow FCE started from, measured too when given
     n: int = 5000,  # exact points of the log-density MSE
+    mle_baseline: Flow | None = None,  # the maximum-likelihood flow of the same size and wall time, measured too when given
 ) -> dict[str, float]:
     "Grid-KL and log-density MSE of the EBM and the flow(s), and the error of c (`log_z_error`)."
     x, log_p = mse_points(data, n)
-    models = {"ebm": ebm, "flow": flow.log_prob, **({"flow_mle": flow_mle.log_prob} if flow_mle is not None else {})}
+    models = {"ebm": ebm, "flow": flow.log_prob, **({"flow_mle": flow_mle.log_prob} if flow_mle is not None else {}),
+              **({"mle_flow": mle_baseline.log_prob} if mle_baseline is not None else {})}
     out = {}
     for name, log_prob in models.items():
         out[f"{name}_kl"] = density_metrics(data, log_prob)["kl_density"]
@@ -359,11 +370,21 @@ def fce2d_metrics(
     return out
 
 # %% ../nbs/12_fce.ipynb #89c46f74
-def fce2d_run(config: FCE2DConfig, progress: bool | None = False) -> dict:
+def fce2d_run(
+    config: FCE2DConfig,  # the settings
+    progress: bool | None = False,  # show progress bars
+    pace: Callable[[float], None] | None = None,  # told, every 50 turns, how many seconds the whole run will have taken
+) -> dict:
     "Train and measure one run: its settings, networks (and MLE flow), history, metrics and seconds."
     start = time.time()
     flow_mle = mle_flow(config, progress) if config.start == "pretrained" else None
-    ebm, flow, history = train_fce2d(config, flow=flow_mle, progress=progress)
+    game = time.time()
+
+    def turn(done):
+        if pace is not None and done % 50 == 0:
+            pace(game - start + (time.time() - game) * config.n_iters / done)
+
+    ebm, flow, history = train_fce2d(config, flow=flow_mle, progress=progress, callback=turn)
     data = get_dataset(config.data)
     metrics = (fce2d_metrics(data, ebm, flow, flow_mle, config.eval_points) if data.exact
                else fce2d_cloud_metrics(data, ebm, flow, flow_mle))
@@ -397,30 +418,39 @@ def importance_resample(
     n: int,  # number of samples
     proposals: int = 20,  # flow samples drawn per sample
     generator: torch.Generator | None = None,  # RNG of the flow samples and the resampling
+    chunk: int = 10_000,  # samples resampled at a time (each from its own `proposals`·chunk flow samples): memory stays bounded
 ) -> torch.Tensor:
-    "`n` samples of exp f_θ: `proposals`·n flow samples x resampled with weights ∝ exp f_θ(x) / q_α(x)."
-    x = flow.sample(check_positive_int(n, "n") * check_positive_int(proposals, "proposals"), generator=generator)
-    weights = torch.softmax((ebm(x) - flow.log_prob(x)).double(), 0)
-    return x[torch.multinomial(weights, n, replacement=True, generator=generator)]
+    "`n` samples of exp f_θ: per chunk, `proposals`·chunk flow samples x resampled with weights ∝ exp f_θ(x) / q_α(x)."
+    proposals, out = check_positive_int(proposals, "proposals"), []
+    for size in chunk_sizes(n, chunk):
+        x = flow.sample(size * proposals, generator=generator)
+        weights = torch.softmax((ebm(x) - flow.log_prob(x)).double(), 0)
+        out.append(x[torch.multinomial(weights, size, replacement=True, generator=generator)])
+    return torch.cat(out)
 
 
 @torch.no_grad()
 def fce2d_cloud_metrics(
-    cloud: Toy2D,  # a user's `PointCloud`
+    cloud: Toy2D,  # a user's `PointCloud` (with `truth`, as the family's, also scored against the exact density)
     ebm: NormalizedEnergy,  # the trained EBM
     flow: Flow,  # the trained flow (NCE: its Gaussian)
     flow_mle: Flow | None = None,  # the MLE flow FCE started from, measured too when given
     n: int = 20_000,  # samples of the flow and of the EBM
     seed: int = 1,  # seed of the samples
-) -> dict[str, float]:
-    "Without an exact density: held-out KL of each density, the held-out scores of the flow's and the EBM's samples, and c's error."
+    mle_baseline: Flow | None = None,  # the maximum-likelihood flow of the same size and wall time, measured too when given
+) -> dict:
+    "Without an exact density: held-out KL of each density, the held-out scores of the flows' and the EBM's samples, c's error; `exact` for the family."
     generator = torch.Generator().manual_seed(seed)
     densities = {"ebm": ebm, "flow": flow.log_prob, **({"flow_mle": flow_mle.log_prob} if flow_mle is not None else {})}
     out = {f"{name}_kl_heldout": cloud.density_scores(log_prob)["kl_heldout_density"] for name, log_prob in densities.items()}
     samples = {"flow_samples": flow.sample(n, generator=generator), "ebm_samples": importance_resample(ebm, flow, n, generator=generator)}
+    if mle_baseline is not None:
+        samples["mle_flow"] = mle_baseline.sample(n, generator=generator)
     for name, x in samples.items():
         out.update({f"{name}_{key}": value for key, value in cloud.sample_scores(x).items()})
     out["log_z_error"] = log_z_error(ebm)
+    if getattr(cloud, "truth", None) is not None:
+        out["exact"] = {name: cloud.exact_scores(x) for name, x in samples.items()}
     return out
 
 
@@ -440,23 +470,35 @@ def run_fce2d(
     config: FCE2DConfig,  # the settings
     out: Path,  # the run folder
     progress: bool | None = None,  # show progress bars
+    overwrite: bool = False,  # replace a run that is in `out`
 ) -> dict:
-    "Train 2-D FCE (or NCE) into the run folder `out`, write its checkpoint, metrics and picture, and return the metrics."
+    "Train 2-D FCE (or NCE) and its maximum-likelihood baseline into the run folder `out`; write checkpoint, metrics, picture; return the metrics."
     import matplotlib.pyplot as plt
-    out, data = Path(out), get_dataset(config.validate().data)
-    write_json(out / "config.json", {"method": "fce2d", **dataclasses.asdict(config)})
+    folder = RunFolder(out, "fce2d")
+    settings = folder.open(dataclasses.asdict(config.validate()), overwrite=overwrite)
+    data = get_dataset(config.data)  # a bad point file stops here, before the folder changes
+    folder.start(settings)
     if not data.exact:
-        report_data(data.summary(), out)
-    row = fce2d_run(config, progress)
+        report_data(data.summary(), folder.path)
+    spec = FlowSpec(config.data, config.flow_blocks, config.flow_hidden, config.batch_size, config.pretrain_lr, config.seed)
+    with torch_threads(1), (MLEBaseline(spec) if config.mle_baseline else nullcontext()) as baseline:
+        row = fce2d_run(config, progress, pace=baseline.estimate if baseline is not None else None)
+        mle = baseline.finish(row["seconds"]) if baseline is not None else None
     ebm, flow = row["ebm"], row["flow"]
-    save_checkpoint(out / "checkpoint.pt", {"ebm": ebm.state_dict(), "flow": flow.state_dict(), "config": row["config"]})
-    write_json(out / "history.json", row["history"])
-    metrics = {key: value for key, value in row.items() if key not in ("ebm", "flow", "flow_mle", "history", "config")}
-    write_json(out / "metrics.json", {**metrics, **data.about_metrics()})
+    save_checkpoint(folder.file("checkpoint.pt"), {"ebm": ebm.state_dict(), "flow": flow.state_dict(), "config": row["config"],
+                                                   "units": data.units()})
+    write_json(folder.file("history.json"), row["history"])
+    measured = (fce2d_metrics(data, ebm, flow, row["flow_mle"], config.eval_points, mle_baseline=mle[0] if mle else None) if data.exact
+                else fce2d_cloud_metrics(data, ebm, flow, row["flow_mle"], mle_baseline=mle[0] if mle else None))
+    metrics = {**{key: value for key, value in row.items() if key not in ("ebm", "flow", "flow_mle", "history", "config")},
+               **measured, **data.about_metrics()}
+    if mle is not None:
+        metrics["mle_baseline"] = {**mle[1], "what": "a flow of the same size trained by maximum likelihood on the same points "
+                                                    "for the same wall time, in a second process"}
     fig = fce2d_figure(data, ebm, flow, importance_resample(ebm, flow, 5000, generator=torch.Generator().manual_seed(config.seed)))
-    fig.savefig(out / "fce.png", dpi=100, bbox_inches="tight")
+    fig.savefig(folder.file("fce.png"), dpi=100, bbox_inches="tight")
     plt.close(fig)
-    return {**metrics, **data.about_metrics()}
+    return folder.finish(metrics)
 
 
 def sample_fce2d(
@@ -464,11 +506,29 @@ def sample_fce2d(
     n: int,  # number of samples
     seed: int | None = None,  # seed of the samples (default: the run's seed)
 ) -> torch.Tensor:
-    "`n` samples of the run's EBM (`importance_resample` from its flow), in the data's units (float64 (n, 2))."
+    "`n` samples of the run's EBM (`importance_resample` from its flow), in the data's units by the run's stored map (float64 (n, 2))."
     config = saved_config(out, FCE2DConfig)
-    state = torch.load(Path(out) / "checkpoint.pt", weights_only=False)
+    path = Path(out) / "checkpoint.pt"
+    state = read_checkpoint(path, ("ebm", "flow", "config"), "an fce2d run")
     ebm, flow = _ebm(config), Flow([ActNorm(2)], (2,)) if config.start == "nce" else _flow(config)
-    ebm.load_state_dict(state["ebm"])
-    flow.load_state_dict(state["flow"])
+    try:
+        ebm.load_state_dict(state["ebm"])
+        flow.load_state_dict(state["flow"])
+    except (RuntimeError, KeyError) as error:
+        raise CheckpointError(f"{path} does not fit the settings in config.json ({str(error).splitlines()[0]})") from None
     generator = torch.Generator().manual_seed(config.seed if seed is None else seed)
-    return get_dataset(config.data).to_user(importance_resample(ebm.eval(), flow.eval(), n, generator=generator))
+    return to_user_units(importance_resample(ebm.eval(), flow.eval(), n, generator=generator), state.get("units"))
+
+# %% ../nbs/12_fce.ipynb #3da7bb65
+def fce2d_family_run(
+    name: str,  # a member of `toy2d.FAMILY`
+    seed: int = 0,  # the run's seed
+    settings: dict | None = None,  # settings on top of the defaults
+) -> dict:
+    "The default `run_fce2d` (and its baseline) on the member's cloud: exact sample-KL of the EBM's samples, the flow's and the MLE flow's."
+    config = FCE2DConfig(data=FAMILY_PREFIX + name, seed=seed, **(settings or {}))
+    with tempfile.TemporaryDirectory() as scratch:
+        metrics = run_fce2d(config, Path(scratch) / "run", progress=False)
+    kl = {part: scores["kl_samples"] for part, scores in metrics["exact"].items()}
+    return {"data": name, "seed": seed, **kl, "ratio": kl["ebm_samples"] / kl["mle_flow"], "seconds": metrics["seconds"],
+            "ebm_updates": metrics["ebm_updates"], "mle_iterations": metrics["mle_baseline"]["iterations"]}

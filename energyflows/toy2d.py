@@ -15,12 +15,15 @@ from typing import Callable
 import numpy as np
 import torch
 
-from .core import check_points, check_positive, check_positive_int, data_summary
+from .core import check_choice, check_points, check_positive, check_positive_int, data_summary
 
 # %% auto #0
-__all__ = ['BOX', 'POINT_FILES', 'DATASETS', 'HELD_OUT', 'MIN_POINTS', 'MODEL_EXTENT', 'SCORE_CELLS', 'SCORE_POINTS', 'Toy2D',
-           'GaussianMixture2D', 'eight_gaussians', 'Checkerboard', 'NoisyCurve', 'Spiral', 'Rings', 'TwoMoons',
-           'Pinwheel', 'get_dataset', 'as_sampler', 'Grid', 'read_points', 'PointCloud', 'load_points']
+__all__ = ['BOX', 'TAIL_CAP', 'POINT_FILES', 'FAMILY_PREFIX', 'DATASETS', 'HELD_OUT', 'MIN_POINTS', 'MODEL_EXTENT', 'CENTRAL',
+           'TAIL_START', 'SCORE_CELLS', 'SCORE_POINTS', 'LOG_2PI', 'FAMILY_POINTS', 'FAMILY', 'Toy2D', 'squash_tails',
+           'unsquash_tails', 'to_user_units', 'GaussianMixture2D', 'eight_gaussians', 'Checkerboard', 'NoisyCurve',
+           'Spiral', 'Rings', 'TwoMoons', 'Pinwheel', 'check_data_name', 'get_dataset', 'as_sampler', 'Grid',
+           'read_points', 'central_map', 'PointCloud', 'load_points', 'Component', 'Gaussian', 'Banana', 'Ring',
+           'StudentT', 'SkewNormal', 'Segment', 'LogNormal', 'Placed', 'PlacedMixture', 'Framed', 'family_cloud']
 
 # %% ../nbs/00_toy2d.ipynb #3dc3117c
 BOX = 4.0  # every dataset lives in [-BOX, BOX]^2
@@ -57,6 +60,10 @@ class Toy2D:
         "Points of the models' space in the data's own units: the identity here (see `PointCloud`)."
         return x
 
+    def units(self) -> dict | None:
+        "The map from model units to the data's own, to store with a run (`to_user_units`): None, they are the same here."
+        return None
+
     def about_metrics(self) -> dict:
         "What a run's metrics.json says about how its models were measured."
         return {"exact_density": True}
@@ -64,6 +71,37 @@ class Toy2D:
     def _sample(self, n, generator): raise NotImplementedError
     def _log_prob(self, x): raise NotImplementedError
     def __repr__(self): return f"{type(self).__name__}()"
+
+
+
+def squash_tails(
+    z: torch.Tensor,  # affinely mapped coordinates (float64)
+    linear: float,  # |z| up to this is kept as it is
+) -> torch.Tensor:
+    "Beyond ±`linear`, distances grow only logarithmically: z ↦ sign(z)(linear + log(1 + |z| − linear)); smooth (C¹) and invertible."
+    far = z.abs() > linear
+    return torch.where(far, z.sign() * (linear + torch.log1p((z.abs() - linear).clamp_min(0))), z)
+
+
+TAIL_CAP = 50.0  # `unsquash_tails` stops at linear + e^50 (a model sample farther out is as good as infinitely far)
+
+
+def unsquash_tails(y: torch.Tensor, linear: float) -> torch.Tensor:
+    "The inverse of `squash_tails` (up to |y| = linear + `TAIL_CAP`, beyond which it stays finite)."
+    far = y.abs() > linear
+    return torch.where(far, y.sign() * (linear + torch.expm1((y.abs() - linear).clamp(0, TAIL_CAP))), y)
+
+
+def to_user_units(
+    x: torch.Tensor,  # points in model units (N, 2)
+    units: dict | None,  # a stored `Toy2D.units()`: {"centre", "scale", "linear"}, or None (the same units)
+) -> torch.Tensor:
+    "Points in model units → the data's units by a stored map, float64 (a run maps its samples back without its data file)."
+    x = x.detach().double().cpu()
+    if units is None:
+        return x
+    z = unsquash_tails(x, units["linear"])
+    return z * torch.tensor(units["scale"], dtype=torch.float64) + torch.tensor(units["centre"], dtype=torch.float64)
 
 # %% ../nbs/00_toy2d.ipynb #933d27fc
 class GaussianMixture2D(Toy2D):
@@ -180,6 +218,7 @@ class Pinwheel(NoisyCurve):
 
 # %% ../nbs/00_toy2d.ipynb #1025ea53
 POINT_FILES = (".npy", ".csv")  # files of a user's points (see "Try it on your own data")
+FAMILY_PREFIX = "family:"  # `get_dataset("family:banana")`: the cloud of a member of the test family (see below)
 DATASETS = {
     "spiral": Spiral,
     "checkerboard": Checkerboard,
@@ -190,13 +229,31 @@ DATASETS = {
 }
 
 
-def get_dataset(name: str) -> Toy2D:
-    "The 2-D dataset called `name` (one of `DATASETS`), or the user's points in the .npy or .csv file `name` (a `PointCloud`)."
-    if str(name).lower().endswith(POINT_FILES):
+def check_data_name(
+    name: str | Path,  # a name of `DATASETS`, "family:MEMBER" (a member of `FAMILY`, below), or a .npy/.csv file of points (N, 2)
+) -> str:
+    "`name` as a string if it names a 2-D dataset in a form `get_dataset` takes (a point file is not read here); an error saying what is accepted."
+    accepted = (f"one of {', '.join(map(repr, DATASETS))}, 'family:NAME' with NAME in `toy2d.FAMILY`, or a .npy or "
+                f".csv file of points of shape (N, 2)")
+    if not isinstance(name, (str, Path)):
+        raise TypeError(f"`name` must be {accepted}; got a {type(name).__name__} (for an array of points, use `PointCloud(points)`)")
+    name = str(name)
+    if name.startswith(FAMILY_PREFIX):
+        check_choice(name[len(FAMILY_PREFIX):], "family member", FAMILY)
+    elif not name.lower().endswith(POINT_FILES) and name not in DATASETS:
+        raise ValueError(f"`name` must be {accepted}; got {name!r}")
+    return name
+
+
+def get_dataset(
+    name: str | Path,  # a name of `DATASETS`, "family:MEMBER" (a member of `FAMILY`, below), or a .npy/.csv file of points (N, 2)
+) -> Toy2D:
+    "The 2-D dataset called `name`, a member of the test family, or the user's points in a .npy or .csv file (a `PointCloud`)."
+    name = check_data_name(name)
+    if name.lower().endswith(POINT_FILES):
         return load_points(name)
-    if name not in DATASETS:
-        raise ValueError(f"`name` must be one of {', '.join(map(repr, DATASETS))}, or a .npy or .csv file of points "
-                         f"of shape (N, 2); got {name!r}")
+    if name.startswith(FAMILY_PREFIX):
+        return family_cloud(name[len(FAMILY_PREFIX):])
     return _instance(name)
 
 
@@ -250,7 +307,9 @@ class Grid:
 # %% ../nbs/00_toy2d.ipynb #9f9650ae
 HELD_OUT = 0.2  # share of a point cloud held out from training to measure the models on
 MIN_POINTS = 10  # a cloud needs this many points (some are held out)
-MODEL_EXTENT = 3.0  # each coordinate of a cloud is mapped onto [-3, 3] for the models
+MODEL_EXTENT = 3.0  # the central part of each coordinate of a cloud is mapped onto [-3, 3] for the models
+CENTRAL = 0.99  # that part: the points between the 0.5 % and 99.5 % quantiles of each coordinate
+TAIL_START = 3.0  # beyond ±this (model units, before the squash) distances grow logarithmically: far points stay near the box
 SCORE_CELLS = 40  # cells per axis of the held-out histogram
 SCORE_POINTS = 2000  # samples (and held-out points) used for the MMD
 _ACCEPTED = "a .npy file with a numeric array of shape (N, 2), or a .csv file with two comma-separated numbers per line"
@@ -298,8 +357,20 @@ def read_points(
     return x
 
 # %% ../nbs/00_toy2d.ipynb #1ed54356
+def central_map(
+    points: torch.Tensor,  # (N, 2) points in the user's units
+) -> tuple[torch.Tensor, torch.Tensor]:
+    "Centre c and scale s of the affine map x ↦ (x − c)/s that puts the central `CENTRAL` of each coordinate on [-3, 3]."
+    tail = (1 - CENTRAL) / 2
+    low, high = torch.quantile(points, tail, 0), torch.quantile(points, 1 - tail, 0)
+    lowest, highest = points.min(0).values, points.max(0).values
+    flat = high <= low  # more than 99 % of the points share a value: fall back on the full range
+    low, high = torch.where(flat, lowest, low), torch.where(flat, highest, high)
+    return (low + high) / 2, (high - low) / (2 * MODEL_EXTENT)
+
+
 class PointCloud(Toy2D):
-    "A user's points: a seeded split into training and held-out points, in model units (each axis on [-3, 3]) for the models."
+    "A user's points: a seeded split into training and held-out points, in model units (the central 99 % of each axis on [-3, 3])."
     exact = False
 
     def __init__(self,
@@ -307,10 +378,10 @@ class PointCloud(Toy2D):
                  name: str = "points",  # where they came from (the file)
                  held_out: float = HELD_OUT,  # share held out from training
                  seed: int = 0,  # seed of the split
+                 truth: Toy2D | None = None,  # the exact density the points were drawn from, when known (the test family)
                 ):
-        self.points, self.name = torch.as_tensor(np.asarray(points, dtype=np.float64)), str(name)
-        low, high = self.points.min(0).values, self.points.max(0).values
-        self.centre, self.scale = (low + high) / 2, (high - low) / (2 * MODEL_EXTENT)
+        self.points, self.name, self.truth = torch.as_tensor(np.asarray(points, dtype=np.float64)), str(name), truth
+        self.centre, self.scale = central_map(self.points)
         order = torch.randperm(len(self.points), generator=torch.Generator().manual_seed(seed))
         n_held = max(2, round(held_out * len(self.points)))
         self.held_out, self.train = self.to_model(self.points[order[:n_held]]), self.to_model(self.points[order[n_held:]])
@@ -318,12 +389,16 @@ class PointCloud(Toy2D):
         self.bandwidth = float(torch.pdist(held).median())  # the MMD's kernel width, in the user's units
 
     def to_model(self, x: torch.Tensor) -> torch.Tensor:
-        "Points in the user's units → model units (float32)."
-        return ((torch.as_tensor(x, dtype=torch.float64) - self.centre) / self.scale).float()
+        "Points in the user's units → model units (float32): the affine map, then tails beyond ±`TAIL_START` squashed."
+        return squash_tails((torch.as_tensor(x, dtype=torch.float64) - self.centre) / self.scale, TAIL_START).float()
 
     def to_user(self, x: torch.Tensor) -> torch.Tensor:
         "Points in model units → the user's units (float64)."
-        return x.detach().double().cpu() * self.scale + self.centre
+        return to_user_units(x, self.units())
+
+    def units(self) -> dict:
+        "The map from model units to the user's (stored with a run): unsquash beyond ±linear, then x · scale + centre."
+        return {"centre": self.centre.tolist(), "scale": self.scale.tolist(), "linear": TAIL_START}
 
     def _sample(self, n, generator):
         "`n` training points drawn with replacement."
@@ -350,6 +425,14 @@ class PointCloud(Toy2D):
         from energyflows.metrics import _kl
         return {"kl_heldout_density": _kl(self._held_histogram(), Grid(n=SCORE_CELLS).probabilities(log_prob))}
 
+    def exact_scores(self, samples: torch.Tensor) -> dict[str, float]:
+        "With `truth` (a family member): `sample_metrics` of `samples` (model units) against the exact density, in its evaluation frame."
+        if self.truth is None:
+            raise ValueError(f"{self.name} has no exact density (`truth`): use `sample_scores`")
+        from energyflows.metrics import sample_metrics
+        frame = self.__dict__.get("_frame") or self.__dict__.setdefault("_frame", Framed(self.truth))
+        return sample_metrics(frame, frame.from_user(self.to_user(samples)))
+
     def about_metrics(self) -> dict:
         "How the models were measured without an exact density, and what the training points themselves score."
         return {"exact_density": False, "mmd_bandwidth": self.bandwidth, "held_out_points": len(self.held_out),
@@ -362,7 +445,9 @@ class PointCloud(Toy2D):
         low, high = self.points.min(0).values.tolist(), self.points.max(0).values.tolist()
         return data_summary(self.name, self.points, x_range=[low[0], high[0]], y_range=[low[1], high[1]],
                             training_points=len(self.train), held_out_points=len(self.held_out),
-                            model_units=f"each axis mapped onto [-{MODEL_EXTENT:g}, {MODEL_EXTENT:g}]: x_model = (x - centre) / scale",
+                            model_units=f"the central {CENTRAL:.0%} of each axis mapped onto [-{MODEL_EXTENT:g}, {MODEL_EXTENT:g}]: "
+                                        f"z = (x - centre) / scale, and beyond ±{TAIL_START:g} distances squashed: "
+                                        f"x_model = sign(z)({TAIL_START:g} + log(1 + |z| - {TAIL_START:g}))",
                             centre=self.centre.tolist(), scale=self.scale.tolist())
 
     def label_axes(self, fig) -> None:
@@ -391,3 +476,229 @@ def load_points(
 def _cloud(path: str, mtime: int) -> PointCloud:
     "A cached `PointCloud` per file and modification time (configs check their data every time they are made)."
     return PointCloud(read_points(path), name=path)
+
+# %% ../nbs/00_toy2d.ipynb #c147e5fb
+LOG_2PI = math.log(2 * math.pi)
+
+
+def _log_normal(x: torch.Tensor, std) -> torch.Tensor:
+    "log N(x; 0, std²), elementwise (float64)."
+    std = torch.as_tensor(std, dtype=torch.float64)
+    return -0.5 * (x / std) ** 2 - std.log() - 0.5 * LOG_2PI
+
+
+def _log_ndtr_difference(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    "log(Φ(a) − Φ(b)) for a > b, accurate in both tails (it uses Φ(a) − Φ(b) = Φ(−b) − Φ(−a) where b > 0)."
+    flip = b > 0
+    a, b = torch.where(flip, -b, a), torch.where(flip, -a, b)
+    log_a, log_b = torch.special.log_ndtr(a), torch.special.log_ndtr(b)
+    return log_a + torch.log1p(-torch.exp(log_b - log_a))
+
+
+class Component:
+    "A 2-D density in its own coordinates (float64): `sample(n, generator)` and `log_prob(x)`."
+    def sample(self, n: int, generator: torch.Generator | None) -> torch.Tensor: raise NotImplementedError
+    def log_prob(self, x: torch.Tensor) -> torch.Tensor: raise NotImplementedError
+    def _normal(self, n, generator, k=2): return torch.randn(n, k, generator=generator, dtype=torch.float64)
+
+
+class Gaussian(Component):
+    "N(0, diag(std²))."
+    def __init__(self, std=(1.0, 1.0)): self.std = torch.tensor(std, dtype=torch.float64)
+    def sample(self, n, generator): return self._normal(n, generator) * self.std
+    def log_prob(self, x): return _log_normal(x, self.std).sum(1)
+
+
+class Banana(Component):
+    "x1 ~ N(0, s1²), x2 = b·x1² + s2·ε: a curved density (a shear of a Gaussian, Jacobian 1)."
+    def __init__(self, curvature: float = 0.5, std=(1.0, 0.3)): self.curvature, self.std = curvature, std
+
+    def sample(self, n, generator):
+        e = self._normal(n, generator)
+        x1 = self.std[0] * e[:, 0]
+        return torch.stack([x1, self.curvature * x1**2 + self.std[1] * e[:, 1]], 1)
+
+    def log_prob(self, x):
+        return _log_normal(x[:, 0], self.std[0]) + _log_normal(x[:, 1] - self.curvature * x[:, 0] ** 2, self.std[1])
+
+
+class Ring(Component):
+    "A ring: radius ρ ~ N(radius, width²) conditioned on ρ > 0, angle uniform; p(x) = N(ρ) / (Φ(radius/width)·2πρ)."
+    def __init__(self, radius: float = 1.0, width: float = 0.1): self.radius, self.width = radius, width
+
+    def sample(self, n, generator):
+        rho = torch.empty(0, dtype=torch.float64)
+        while len(rho) < n:  # rejection of ρ <= 0 (rare for radius >> width)
+            draw = self.radius + self.width * self._normal(2 * n, generator, 1)[:, 0]
+            rho = torch.cat([rho, draw[draw > 0]])
+        angle = 2 * math.pi * torch.rand(n, generator=generator, dtype=torch.float64)
+        return rho[:n, None] * torch.stack([angle.cos(), angle.sin()], 1)
+
+    def log_prob(self, x):
+        rho = x.norm(dim=1)
+        log_mass = torch.special.log_ndtr(torch.tensor(self.radius / self.width, dtype=torch.float64))
+        return _log_normal(rho - self.radius, self.width) - log_mass - torch.log(2 * math.pi * rho)
+
+
+class StudentT(Component):
+    "The bivariate Student-t with `df` degrees of freedom (heavy tails: df <= 2 has no variance)."
+    def __init__(self, df: float = 3.0): self.df = check_positive(df, "df")
+
+    def sample(self, n, generator):
+        chi2 = 2 * torch._standard_gamma(torch.full((n,), self.df / 2, dtype=torch.float64), generator=generator)
+        return self._normal(n, generator) / (chi2 / self.df).sqrt()[:, None]
+
+    def log_prob(self, x):
+        v = self.df
+        return (math.lgamma((v + 2) / 2) - math.lgamma(v / 2) - math.log(v * math.pi)
+                - (v + 2) / 2 * torch.log1p(x.pow(2).sum(1) / v))
+
+
+class SkewNormal(Component):
+    "2·φ(x)·Φ(αᵀx): drawn as δ|u0| + (I − δδᵀ)^½·u with δ = α/√(1 + |α|²) and u0, u standard normal."
+    def __init__(self, alpha=(4.0, 0.0)):
+        self.alpha = torch.tensor(alpha, dtype=torch.float64)
+        self.delta = self.alpha / (1 + self.alpha.pow(2).sum()).sqrt()
+        values, vectors = torch.linalg.eigh(torch.eye(2, dtype=torch.float64) - torch.outer(self.delta, self.delta))
+        self.root = vectors @ torch.diag(values.sqrt()) @ vectors.T
+
+    def sample(self, n, generator):
+        u = self._normal(n, generator, 3)
+        return u[:, :1].abs() * self.delta + u[:, 1:] @ self.root.T
+
+    def log_prob(self, x):
+        return math.log(2) + _log_normal(x, 1.0).sum(1) + torch.special.log_ndtr(x @ self.alpha)
+
+
+class Segment(Component):
+    "A thin line: uniform on [−L/2, L/2] along x1, convolved with N(0, width² I)."
+    def __init__(self, length: float = 4.0, width: float = 0.05): self.length, self.width = length, width
+
+    def sample(self, n, generator):
+        along = (torch.rand(n, generator=generator, dtype=torch.float64) - 0.5) * self.length
+        return torch.stack([along, torch.zeros_like(along)], 1) + self.width * self._normal(n, generator)
+
+    def log_prob(self, x):
+        half = self.length / 2
+        upper, lower = (half - x[:, 0]) / self.width, (-half - x[:, 0]) / self.width
+        return _log_ndtr_difference(upper, lower) - math.log(self.length) + _log_normal(x[:, 1], self.width)
+
+
+class LogNormal(Component):
+    "exp of N(0, diag(std²)) per axis: positive, skewed, with a long tail on one side."
+    def __init__(self, std=(0.5, 0.5)): self.std = torch.tensor(std, dtype=torch.float64)
+    def sample(self, n, generator): return torch.exp(self._normal(n, generator) * self.std)
+
+    def log_prob(self, x):
+        positive = (x > 0).all(1)
+        log_x = torch.where(x > 0, x, torch.ones_like(x)).log()
+        value = (_log_normal(log_x, self.std) - log_x).sum(1)
+        return torch.where(positive, value, torch.full_like(value, -math.inf))
+
+# %% ../nbs/00_toy2d.ipynb #590c9cb5
+def _rotation(degrees: float) -> torch.Tensor:
+    "The 2×2 rotation by `degrees` (float64)."
+    t = math.radians(degrees)
+    return torch.tensor([[math.cos(t), -math.sin(t)], [math.sin(t), math.cos(t)]], dtype=torch.float64)
+
+
+@dataclass
+class Placed:
+    "A weighted component placed by y = R(angle)·diag(stretch)·x + shift."
+    weight: float  # mixture weight (the weights of a member are normalised)
+    component: Component  # the density in its own coordinates
+    angle: float = 0.0  # rotation in degrees
+    stretch: tuple[float, float] = (1.0, 1.0)  # scale per axis before the rotation
+    shift: tuple[float, float] = (0.0, 0.0)  # where its origin goes
+
+
+class PlacedMixture(Toy2D):
+    "A mixture of `Placed` components in the member's own units u = diag(units)·y + offset: exact sampler and log-density."
+    def __init__(self, name: str, parts: list[Placed], units=(1.0, 1.0), offset=(0.0, 0.0)):
+        self.name, self.parts = name, parts
+        weights = torch.tensor([p.weight for p in parts], dtype=torch.float64)
+        self.weights = weights / weights.sum()
+        scale = torch.diag(torch.tensor(units, dtype=torch.float64))
+        offset = torch.tensor(offset, dtype=torch.float64)
+        self.maps = []  # (A, b) of u = A·x + b for each part
+        for p in parts:
+            a = scale @ _rotation(p.angle) @ torch.diag(torch.tensor(p.stretch, dtype=torch.float64))
+            self.maps.append((a, scale @ torch.tensor(p.shift, dtype=torch.float64) + offset))
+
+    def _sample(self, n, generator):
+        which = torch.multinomial(self.weights, n, replacement=True, generator=generator)
+        out = torch.empty(n, 2, dtype=torch.float64)
+        for k, (part, (a, b)) in enumerate(zip(self.parts, self.maps)):
+            rows = (which == k).nonzero().flatten()
+            if len(rows):
+                out[rows] = part.component.sample(len(rows), generator) @ a.T + b
+        return out
+
+    def _log_prob(self, u):
+        u = u.double()
+        terms = [self.weights[k].log() + part.component.log_prob(torch.linalg.solve(a, (u - b).T).T) - torch.linalg.slogdet(a)[1]
+                 for k, (part, (a, b)) in enumerate(zip(self.parts, self.maps))]
+        return torch.logsumexp(torch.stack(terms, 1), 1)
+
+    def __repr__(self): return f"PlacedMixture({self.name!r}, {len(self.parts)} parts)"
+
+
+class Framed(Toy2D):
+    "A density seen in its evaluation frame: its central box ([0.5 %, 99.5 %] quantiles per axis, padded by 15 %) mapped onto [-4, 4]²."
+    def __init__(self,
+                 density: Toy2D,  # an exact density in its own units
+                 n: int = 200_000,  # exact samples the quantiles are taken from
+                 seed: int = 123,  # seed of those samples
+                ):
+        self.density, self.name = density, f"{density.name} (framed)"
+        x = density.sample(n, seed=seed).double()
+        low, high = torch.quantile(x, 0.005, 0), torch.quantile(x, 0.995, 0)
+        pad = 0.15 * (high - low)
+        self.centre, self.scale = (low + high) / 2, (high - low + 2 * pad) / (2 * BOX)
+
+    def from_user(self, u: torch.Tensor) -> torch.Tensor:
+        "Points in the density's units → frame units (float32; points beyond ±1e6 frames, far outside anyway, are clamped there)."
+        return ((torch.as_tensor(u, dtype=torch.float64) - self.centre) / self.scale).clamp(-1e6, 1e6).float()
+
+    def _sample(self, n, generator):
+        seed = int(torch.randint(2**62, (1,), generator=generator))
+        return self.from_user(self.density.sample(n, seed=seed))
+
+    def _log_prob(self, v):
+        return (self.density.log_prob(self.centre + self.scale * v.double()) + self.scale.log().sum()).float()
+
+# %% ../nbs/00_toy2d.ipynb #be240972
+FAMILY_POINTS = 50_000  # points of a member's cloud (what a user's file would hold)
+_P = Placed
+FAMILY = {
+    "banana": PlacedMixture("banana", [_P(1, Banana(0.35, (1.6, 0.35)), angle=20)], units=(40, 2), offset=(500, -3)),
+    "rings_unequal": PlacedMixture("rings_unequal", [_P(0.6, Ring(1, 0.12)), _P(0.3, Ring(2, 0.12)), _P(0.1, Ring(3, 0.12))]),
+    "student_t": PlacedMixture("student_t", [_P(0.7, StudentT(2.0), angle=30, stretch=(1, 0.3)),
+                                             _P(0.3, Gaussian((0.3, 0.3)), shift=(3, 0))]),
+    "skew_pair": PlacedMixture("skew_pair", [_P(0.75, SkewNormal((6, 0)), shift=(-1, 0)), _P(0.25, SkewNormal((-4, 4)), shift=(2, 1.5))],
+                               units=(0.01, 100)),
+    "thin_cross": PlacedMixture("thin_cross", [_P(0.5, Segment(6, 0.08)), _P(0.5, Segment(6, 0.08), angle=70)]),
+    "dominant_outliers": PlacedMixture("dominant_outliers", [_P(0.97, Gaussian()), _P(0.02, Gaussian((0.2, 0.2)), shift=(8, 8)),
+                                                             _P(0.01, Gaussian((0.2, 0.2)), shift=(-10, 4))]),
+    "lognormal": PlacedMixture("lognormal", [_P(1, LogNormal((0.6, 0.9)), angle=15)], units=(1000, 1000)),
+    "multiscale_grid": PlacedMixture("multiscale_grid", [_P(1 + i + 3 * j, Gaussian((0.05 + 0.06 * (i + 3 * j),) * 2),
+                                                            shift=(3 * (i - 1), 3 * (j - 1))) for i in range(3) for j in range(3)]),
+    "ring_and_core": PlacedMixture("ring_and_core", [_P(0.5, Ring(3, 0.15)), _P(0.5, Gaussian((0.1, 0.1)))]),
+    "horseshoe": PlacedMixture("horseshoe", [_P(0.9, Banana(1.0, (1.2, 0.2))), _P(0.1, Gaussian((0.25, 0.25)), shift=(0, 3.5))]),
+    "t_and_line": PlacedMixture("t_and_line", [_P(0.5, StudentT(3.0), stretch=(0.5, 0.5)),
+                                               _P(0.5, Segment(5, 0.06), angle=-30, shift=(4, 2))]),
+    "stripes": PlacedMixture("stripes", [_P(w, Segment(8, 0.1), angle=45, shift=(1.5 * k / 2**0.5, -1.5 * k / 2**0.5))
+                                         for k, w in enumerate((0.4, 0.3, 0.2, 0.1))]),
+    "far_offset": PlacedMixture("far_offset", [_P(0.6, Gaussian((1, 2))), _P(0.4, Gaussian((0.5, 0.5)), shift=(4, -3))],
+                                units=(1e-3, 1e-3), offset=(1e5, -2e4)),
+}
+
+
+@functools.lru_cache(maxsize=None)
+def family_cloud(
+    name: str,  # a member of `FAMILY`
+) -> "PointCloud":
+    "The member's `FAMILY_POINTS` points (seed 0) as a `PointCloud`, the path a user's file takes, with the exact density attached."
+    check_choice(name, "family member", FAMILY)
+    density = FAMILY[name]
+    return PointCloud(density.sample(FAMILY_POINTS, seed=0), name=FAMILY_PREFIX + name, truth=density)

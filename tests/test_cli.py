@@ -6,8 +6,11 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
+
+from energyflows.toy2d import FAMILY
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMAND = [str(Path(sys.executable).parent / "energyflows")]
@@ -76,3 +79,20 @@ def test_help_documents_every_option():
 def test_readme_is_generated_from_index():
     proc = subprocess.run([sys.executable, "tools/readme.py", "--check"], cwd=ROOT, text=True, capture_output=True)
     assert proc.returncode == 0, proc.stdout
+
+
+def test_a_run_forced_to_run_away_is_rolled_back_and_ends_healthy(tmp_path):
+    "A step far too large for the thin cross (and a fast EBM): the guard rolls back, says so, and keeps a healthy model."
+    out = tmp_path / "run"
+    proc = run("train", "coopflow2d", "--data", "family:thin_cross", "--iters", "300", "--pretrain-iters", "0", "--warmup-iters", "0",
+               "--batch-size", "64", "--langevin-steps", "10", "--step-size", "0.3", "--ebm-lr", "0.01", "--checkpoint-every", "20",
+               "--flow-blocks", "2", "--flow-hidden", "16", "--ebm-hidden", "32", "--score-samples", "256", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["rollbacks"] and all(e["restored"] < e["detected"] for e in metrics["rollbacks"])
+    assert "ran away at iteration" in proc.stdout and "rolled back to the healthy state" in proc.stdout
+    samples = run("sample", str(out), "--n", "2000", "--out", str(tmp_path / "s.npy"))
+    assert samples.returncode == 0, samples.stderr
+    points, cross = np.load(tmp_path / "s.npy"), FAMILY["thin_cross"].sample(20_000, seed=0).numpy()
+    reach, data_reach = np.quantile(np.abs(points).max(1), 0.99), np.quantile(np.abs(cross).max(1), 0.999)
+    assert points.shape == (2000, 2) and reach < 2 * data_reach, (reach, data_reach)  # the kept model's samples stay near the data
