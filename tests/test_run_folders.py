@@ -29,7 +29,7 @@ from energyflows.train import load_checkpoint, train
 ROOT = Path(__file__).resolve().parents[1]
 COMMAND = [str(Path(sys.executable).parent / "energyflows")]
 COOP_TINY = ["--iters", "20", "--batch-size", "64", "--langevin-steps", "5", "--flow-blocks", "2", "--flow-hidden", "16",
-             "--ebm-hidden", "16", "--checkpoint-every", "10"]
+             "--ebm-hidden", "16", "--checkpoint-every", "10", "--pretrain-iters", "50", "--warmup-iters", "0"]
 FCE2D_TINY = ["--n-iters", "20", "--flow-blocks", "2", "--flow-hidden", "16", "--pretrain-iters", "10", "--eval-points", "200"]
 
 
