@@ -27,7 +27,7 @@ from .train import EMA
 __all__ = ['STEP_RULES', 'METHODS', 'LOSS_WEIGHTS', 'NoiseLadder', 'make_pair', 'level_embedding', 'TimeEnergy',
            'FiLMInitializer', 'CDRL2D', 'CDRLConfig', 'build_cdrl', 'CDRLDiverged', 'train_cdrl', 'sample_cdrl',
            'noised_checkerboard_log_prob', 'noised_grid_probabilities', 'level_box', 'level_density_kl',
-           'evaluate_cdrl', 'level_figure']
+           'evaluate_cdrl', 'level_figure', 'cdrl_vs_drl']
 
 # %% ../nbs/27_cdrl.ipynb #4b93efcf
 STEP_RULES = ("thesis", "toy", "drl")  # Langevin step-size rules (see `NoiseLadder.step_size`)
@@ -203,6 +203,7 @@ class CDRL2D(nn.Module):
                  ladder: NoiseLadder | None = None,
                  step_rule: str = "thesis",  # see `NoiseLadder.step_size`
                  n_steps: int = 15,  # K, Langevin steps per level
+                 data_var: float | None = None,  # with a number v: f gains a fixed Gaussian base −‖y‖²/(2 v_t), v_t the variance of y_t for data of variance v
                 ):
         super().__init__()
         self.ebm, self.initializer, self.ladder = ebm, initializer, ladder or NoiseLadder()
@@ -212,10 +213,14 @@ class CDRL2D(nn.Module):
         for name, value in (("logsnr", lad.logsnr), ("alpha_bar", lad.alpha_bar), ("sigma_bar", lad.sigma_bar), ("alpha", lad.alpha),
                             ("sigma", lad.sigma), ("init_std", lad.init_std()), ("step", lad.step_size(step_rule))):
             self.register_buffer(name, value.float(), persistent=False)
+        self.data_var = None if data_var is None else check_positive(data_var, "data_var")
+        base = torch.full((lad.n_levels,), math.inf) if data_var is None else \
+            lad.alpha[1:] ** 2 * (lad.alpha_bar[:-1] ** 2 * self.data_var + lad.sigma_bar[:-1] ** 2)
+        self.register_buffer("base_var", base.float(), persistent=False)
 
     def energy(self, y: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        "f(y; t) = f̂_θ(y; λ_t)/s_t², the log-density of y_t = α_{t+1}·x_t up to a constant, (B,)."
-        return self.ebm(y, self.logsnr[t]) / self.step[t] ** 2
+        "f(y; t) = f̂_θ(y; λ_t)/s_t² (− ‖y‖²/(2v_t) with a Gaussian base), the log-density of y_t = α_{t+1}·x_t up to a constant, (B,)."
+        return self.ebm(y, self.logsnr[t]) / self.step[t] ** 2 - (y**2).sum(1) / (2 * self.base_var[t])
 
     def conditional_log_prob(self, y: torch.Tensor, x_next: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         "log p(y | x_{t+1}) up to a constant: f(y; t) − ‖y − x_{t+1}‖²/(2σ²_{t+1})."
@@ -270,6 +275,7 @@ class CDRLConfig:
     init_hidden: int = 64  # initializer width
     init_blocks: int = 1  # initializer FiLM blocks
     spectral_norm: bool = True  # spectral normalisation in the EBM
+    gaussian_base: bool = True  # add the fixed Gaussian base −‖y‖²/(2v_t) of each level to f (not in the paper; see above)
     runaway_ratio: float = 3.0  # unhealthy when the revised points reach beyond this many times the positives' reach
     runaway_energy: float = 1e4  # ... or when mean |f̂(y)| exceeds this
     runaway_patience: int = 5  # unhealthy iterations in a row that make a run-away
@@ -306,7 +312,7 @@ class CDRLConfig:
             raise ValueError(f"`rollback_lr_factor` must lie strictly between 0 and 1, got {self.rollback_lr_factor!r}")
         check_choice(self.step_rule, "step_rule", STEP_RULES)
         check_choice(self.loss_weights, "loss_weights", LOSS_WEIGHTS)
-        for name in ("variance_reduction", "spectral_norm"):
+        for name in ("variance_reduction", "spectral_norm", "gaussian_base"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"`{name}` must be True or False, got {getattr(self, name)!r}")
         if not isinstance(self.ebm_hidden, (tuple, list)) or not self.ebm_hidden:
@@ -315,12 +321,12 @@ class CDRLConfig:
         return self
 
 
-def build_cdrl(config: CDRLConfig) -> CDRL2D:
-    "The 2-D model of `config`: a `TimeEnergy`, and a `FiLMInitializer` unless the method is DRL."
+def build_cdrl(config: CDRLConfig, data_var: float | None = None) -> CDRL2D:
+    "The 2-D model of `config`: a `TimeEnergy`, and a `FiLMInitializer` unless the method is DRL; `data_var` feeds the Gaussian base."
     torch.manual_seed(config.seed)
     ebm = TimeEnergy(2, config.ebm_hidden, config.t_dim, config.spectral_norm)
     init = None if config.method == "drl" else FiLMInitializer(2, config.init_hidden, config.init_blocks, config.t_dim)
-    return CDRL2D(ebm, init, NoiseLadder(), config.step_rule, config.n_steps)
+    return CDRL2D(ebm, init, NoiseLadder(), config.step_rule, config.n_steps, data_var if config.gaussian_base else None)
 
 # %% ../nbs/27_cdrl.ipynb #1935bc75
 class CDRLDiverged(FloatingPointError):
@@ -346,7 +352,8 @@ def train_cdrl(
     config = (config or CDRLConfig()).validate()
     gen = seed_everything(config.seed)
     sample_data = as_sampler(data if data is not None else get_dataset(config.data))
-    model = build_cdrl(config)
+    data_var = float(sample_data(10_000).var(0).mean()) if config.gaussian_base else None
+    model = build_cdrl(config, data_var)
     nets = {"ebm": model.ebm} | ({"initializer": model.initializer} if model.initializer is not None else {})
     ema = EMA(nets, config.ema_decay)
     ebm_opt = torch.optim.Adam(model.ebm.parameters(), lr=config.ebm_lr)
@@ -403,7 +410,7 @@ def train_cdrl(
         ema.update(nets, i)
         # health: how far the chains moved, the largest step, the reach, the energies
         if i % log_every == 0:
-            logs["revision_mse"] = float(((y_tilde - y_hat) ** 2).sum(1).mean())
+            logs["revision_mse"] = float(((y_tilde - y_hat.detach()) ** 2).sum(1).mean())
             logs["max_step"] = float(run.max_step.max()) if run.max_step is not None else 0.0
         reach, limit = _reach(y_tilde), config.runaway_ratio * max(_reach(y), 1.0)
         problems = []
@@ -427,7 +434,7 @@ def train_cdrl(
     history["seconds"] = time.time() - start
     history["rollbacks"] = state["rollbacks"]
     history["config"] = asdict(config)
-    trained = CDRL2D(ema.models["ebm"], ema.models.get("initializer"), model.ladder, config.step_rule, config.n_steps).eval()
+    trained = CDRL2D(ema.models["ebm"], ema.models.get("initializer"), model.ladder, config.step_rule, config.n_steps, data_var).eval()
     return trained, history
 
 # %% ../nbs/27_cdrl.ipynb #55277979
@@ -533,7 +540,7 @@ def evaluate_cdrl(
     samples = sample_cdrl(model, n_samples, n_steps=n_steps, generator=torch.Generator().manual_seed(seed))
     return {"level_kl": kls} | sample_metrics(data, samples)
 
-# %% ../nbs/27_cdrl.ipynb #c1ed29fc
+# %% ../nbs/27_cdrl.ipynb #01e499d7
 def level_figure(model: CDRL2D, data: Toy2D, n_samples: int = 5000, grid_n: int = 100, seed: int = 0):
     "A matplotlib figure: noised data, EBM density, exact density and samples at every level (columns: noisiest first)."
     L = model.ladder.n_levels
@@ -563,3 +570,27 @@ def level_figure(model: CDRL2D, data: Toy2D, n_samples: int = 5000, grid_n: int 
         axes[r, 0].set_ylabel(name)
     fig.tight_layout()
     return fig
+
+# %% ../nbs/27_cdrl.ipynb #482645d7
+def cdrl_vs_drl(
+    base: CDRLConfig | None = None,  # the shared settings (method and n_steps are set per row)
+    ks: tuple[int, ...] = (3, 5, 15),  # K for both methods
+    drl_extra: tuple[int, ...] = (30,),  # further K for DRL alone
+    seeds: tuple[int, ...] = (0, 1, 2),
+    n_samples: int = 20_000,
+) -> list[dict]:
+    "Train CDRL and DRL at each K and seed; one row per run with the final sample-KL, per-level grid KLs and seconds."
+    base = base or CDRLConfig()
+    rows = []
+    runs = [("cdrl", k) for k in ks] + [("drl", k) for k in tuple(ks) + tuple(drl_extra)]
+    for method, k in runs:
+        for seed in seeds:
+            cfg = CDRLConfig(**(asdict(base) | {"method": method, "n_steps": k, "seed": seed, "step_rule": None,
+                                                 "variance_reduction": None}))
+            t0 = time.time()
+            model, _ = train_cdrl(cfg, progress=False)
+            seconds = time.time() - t0
+            ev = evaluate_cdrl(model, get_dataset(cfg.data), n_samples=n_samples, seed=seed)
+            rows.append({"method": method, "K": k, "seed": seed, "kl_samples": ev["kl_samples"], "level_kl": ev["level_kl"],
+                         "seconds": seconds})
+    return rows
