@@ -26,7 +26,7 @@ from .train import EMA
 # %% auto #0
 __all__ = ['STEP_RULES', 'METHODS', 'LOSS_WEIGHTS', 'NoiseLadder', 'make_pair', 'level_embedding', 'TimeEnergy',
            'FiLMInitializer', 'CDRL2D', 'CDRLConfig', 'build_cdrl', 'CDRLDiverged', 'train_cdrl', 'sample_cdrl',
-           'noised_checkerboard_log_prob', 'noised_grid_probabilities', 'level_box', 'level_density_kl',
+           'tweedie_step', 'noised_checkerboard_log_prob', 'noised_grid_probabilities', 'level_box', 'level_density_kl',
            'evaluate_cdrl', 'level_figure', 'cdrl_vs_drl']
 
 # %% ../nbs/27_cdrl.ipynb #4b93efcf
@@ -463,14 +463,23 @@ def sample_cdrl(
         x = y / model.alpha[level + 1]
         states.append(x)
     if tweedie:
-        x = x.detach().requires_grad_(True)
-        with torch.enable_grad():
-            (grad,) = torch.autograd.grad((tweedie_scale * model.log_marginal(x, 0)).sum(), x)
-        x = ((x + model.sigma_bar[0] ** 2 * grad) / model.alpha_bar[0]).detach()
+        x = tweedie_step(model, x, tweedie_scale)
         states.append(x)
     return (x, states) if levels else x
 
-# %% ../nbs/27_cdrl.ipynb #1e82bfbd
+
+def tweedie_step(
+    model: CDRL2D,
+    x: torch.Tensor,  # samples of x_0 at the lowest noise level (λ_0)
+    scale: float = 2.0,  # c in log p(x) = c·f(α_1 x; 0) (the thesis: 2)
+) -> torch.Tensor:
+    "The noise-free Tweedie step E[x_clean | x] ≈ (x + σ̄_0²·∇ log p(x))/ᾱ_0 with the level-0 energy."
+    x = x.detach().requires_grad_(True)
+    with torch.enable_grad():
+        (grad,) = torch.autograd.grad((scale * model.log_marginal(x, 0)).sum(), x)
+    return ((x + model.sigma_bar[0] ** 2 * grad) / model.alpha_bar[0]).detach()
+
+# %% ../nbs/27_cdrl.ipynb #e4be3279
 def noised_checkerboard_log_prob(x: torch.Tensor, a: float, b: float) -> torch.Tensor:
     "log-density of a·x0 + b·ε, x0 ~ chapter 00's checkerboard, ε ~ N(0, I): the closed form (float64 inside)."
     x = x.double()
@@ -540,7 +549,7 @@ def evaluate_cdrl(
     samples = sample_cdrl(model, n_samples, n_steps=n_steps, generator=torch.Generator().manual_seed(seed))
     return {"level_kl": kls} | sample_metrics(data, samples)
 
-# %% ../nbs/27_cdrl.ipynb #01e499d7
+# %% ../nbs/27_cdrl.ipynb #c0fc2eb6
 def level_figure(model: CDRL2D, data: Toy2D, n_samples: int = 5000, grid_n: int = 100, seed: int = 0):
     "A matplotlib figure: noised data, EBM density, exact density and samples at every level (columns: noisiest first)."
     L = model.ladder.n_levels
@@ -571,7 +580,7 @@ def level_figure(model: CDRL2D, data: Toy2D, n_samples: int = 5000, grid_n: int 
     fig.tight_layout()
     return fig
 
-# %% ../nbs/27_cdrl.ipynb #482645d7
+# %% ../nbs/27_cdrl.ipynb #c6bc13cc
 def cdrl_vs_drl(
     base: CDRLConfig | None = None,  # the shared settings (method and n_steps are set per row)
     ks: tuple[int, ...] = (3, 5, 15),  # K for both methods
