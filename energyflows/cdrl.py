@@ -18,16 +18,17 @@ from torch.nn.utils.parametrizations import spectral_norm
 
 from .core import (check_choice, check_fraction, check_nonnegative_int, check_positive, check_positive_int,
                               seed_everything, train_loop)
-from .langevin import check_batch, langevin
+from .langevin import LangevinResult, check_batch, langevin
 from .metrics import _kl, sample_metrics
 from .toy2d import BOX, Checkerboard, Grid, Toy2D, _log_ndtr_difference, as_sampler, get_dataset
 from .train import EMA
+from .viz import langevin_figure
 
 # %% auto #0
 __all__ = ['STEP_RULES', 'METHODS', 'LOSS_WEIGHTS', 'NoiseLadder', 'make_pair', 'level_embedding', 'TimeEnergy',
            'FiLMInitializer', 'CDRL2D', 'CDRLConfig', 'build_cdrl', 'CDRLDiverged', 'train_cdrl', 'sample_cdrl',
            'tweedie_step', 'noised_checkerboard_log_prob', 'noised_grid_probabilities', 'level_box', 'level_density_kl',
-           'evaluate_cdrl', 'level_figure', 'cdrl_vs_drl']
+           'evaluate_cdrl', 'level_figure', 'level_slider', 'cdrl_vs_drl']
 
 # %% ../nbs/27_cdrl.ipynb #4b93efcf
 STEP_RULES = ("thesis", "toy", "drl")  # Langevin step-size rules (see `NoiseLadder.step_size`)
@@ -581,6 +582,16 @@ def level_figure(model: CDRL2D, data: Toy2D, n_samples: int = 5000, grid_n: int 
     return fig
 
 # %% ../nbs/27_cdrl.ipynb #c6bc13cc
+def level_slider(model: CDRL2D, data: Toy2D, n_points: int = 1500, seed: int = 0):
+    "A plotly figure with a slider over the levels of one sampling run (states: levels n_levels − 1 .. 0, then Tweedie)."
+    _, states = sample_cdrl(model, n_points, generator=torch.Generator().manual_seed(seed), levels=True)
+    box = level_box(model.ladder, model.ladder.n_levels - 1)
+    result = LangevinResult(states[-1], torch.stack(states), list(range(len(states))))
+    background = Grid(n=120, box=box).log_density(data.log_prob).exp()
+    return langevin_figure(result, background, n_points=n_points, box=box,
+                           title=f"CDRL sampling: state k is level {model.ladder.n_levels - 1} − k; the last, the Tweedie step")
+
+# %% ../nbs/27_cdrl.ipynb #9759b6e7
 def cdrl_vs_drl(
     base: CDRLConfig | None = None,  # the shared settings (method and n_steps are set per row)
     ks: tuple[int, ...] = (3, 5, 15),  # K for both methods
