@@ -110,11 +110,28 @@ def _gradient(log_prob, x: torch.Tensor, score: bool, differentiable: bool = Fal
     return grad, lp.detach()
 
 # %% ../nbs/01_langevin.ipynb #e3c4f6fe
+def _check_step_size(step_size, x_init: torch.Tensor):
+    "A positive finite float, or a tensor of one positive finite step size per chain, shape (B,), shaped to broadcast over `x_init`'s other dimensions."
+    if not isinstance(step_size, torch.Tensor):
+        return check_positive(step_size, "step_size")
+    B = len(x_init)
+    if step_size.ndim == 0:
+        return check_positive(float(step_size), "step_size")
+    if tuple(step_size.shape) != (B,):
+        raise ValueError(f"a tensor `step_size` must have shape ({B},) (one step size per chain of `x_init`), got {tuple(step_size.shape)}")
+    if not step_size.is_floating_point():
+        raise ValueError(f"a tensor `step_size` must be floating-point, got dtype {step_size.dtype}")
+    if not bool(torch.isfinite(step_size).all() and (step_size > 0).all()):
+        bad = step_size[~(torch.isfinite(step_size) & (step_size > 0))]
+        raise ValueError(f"every entry of a tensor `step_size` must be a finite number > 0, got {bad[0].item()!r} among them")
+    return step_size.detach().to(device=x_init.device, dtype=x_init.dtype).reshape(B, *([1] * (x_init.ndim - 1)))
+
+
 def langevin(
     log_prob: Callable[[torch.Tensor], torch.Tensor],  # batch (B, ...) -> log-density (B,); or -> gradient (B, ...) with `score=True`
     x_init: torch.Tensor,  # initial states; the first dimension is the batch
     n_steps: int,  # number of Langevin steps T (0 returns `x_init`)
-    step_size: float,  # s: the drift is s²/2 · ∇log p and the noise s · noise_scale · ε
+    step_size: float | torch.Tensor,  # s: the drift is s²/2 · ∇log p and the noise s · noise_scale · ε; a float, or a tensor (B,) of one step size per chain
     noise_scale: float | Callable[[int], float] = 1.0,  # 1: Langevin, 0: gradient ascent; or a schedule step -> scale
     clamp: tuple[float, float] | None = None,  # clamp states to [low, high] after every step (e.g. images to [-1, 1])
     record_every: int = 0,  # keep the state every this many steps (and the last); 0 keeps no trajectory
@@ -125,10 +142,10 @@ def langevin(
 ) -> LangevinResult:
     "Run `n_steps` of Langevin dynamics toward `log_prob` from `x_init`, keeping no autograd graph between steps (unless `differentiable`)."
     n_steps = check_nonnegative_int(n_steps, "n_steps")
-    step_size = check_positive(step_size, "step_size")
+    check_batch(x_init, "x_init")
+    step_size = _check_step_size(step_size, x_init)
     record_every = check_nonnegative_int(record_every, "record_every")
     clamp = _check_clamp(clamp)
-    check_batch(x_init, "x_init")
     x = check_finite(x_init, "x_init") if differentiable else check_finite(x_init.detach(), "x_init").clone()
     records, steps = [], []
     # diagnostics go into buffers allocated once: a new small tensor per step would fragment the CPU heap
