@@ -18,6 +18,7 @@ from torch.nn.utils.parametrizations import spectral_norm
 
 from .core import (check_choice, check_fraction, check_nonnegative_int, check_positive, check_positive_int,
                               seed_everything, train_loop)
+from .coopflow import RunawayGuard, extent
 from .langevin import LangevinResult, check_batch, langevin
 from .metrics import _kl, sample_metrics
 from .toy2d import BOX, Checkerboard, Grid, Toy2D, _log_ndtr_difference, as_sampler, get_dataset
@@ -208,7 +209,7 @@ class CDRL2D(nn.Module):
                 ):
         super().__init__()
         self.ebm, self.initializer, self.ladder = ebm, initializer, ladder or NoiseLadder()
-        self.step_rule = check_choice(step_rule, "step_rule", STEP_RULES) or step_rule
+        self.step_rule = check_choice(step_rule, "step_rule", STEP_RULES)
         self.n_steps = check_positive_int(n_steps, "n_steps")
         lad = self.ladder
         for name, value in (("logsnr", lad.logsnr), ("alpha_bar", lad.alpha_bar), ("sigma_bar", lad.sigma_bar), ("alpha", lad.alpha),
@@ -277,8 +278,8 @@ class CDRLConfig:
     init_blocks: int = 1  # initializer FiLM blocks
     spectral_norm: bool = True  # spectral normalisation in the EBM
     gaussian_base: bool = True  # add the fixed Gaussian base −‖y‖²/(2v_t) of each level to f (not in the paper; see above)
-    runaway_ratio: float = 3.0  # unhealthy when the revised points reach beyond this many times the positives' reach
-    runaway_energy: float = 1e4  # ... or when mean |f̂(y)| exceeds this
+    runaway_ratio: float = 3.0  # unhealthy when the revised points reach beyond this many times the positives' reach (chapter 10's `RunawayGuard`)
+    runaway_energy: float = 1e4  # ... or when f̂(y) − f̂(ỹ), averaged over the batch, exceeds this
     runaway_patience: int = 5  # unhealthy iterations in a row that make a run-away
     rollback_lr_factor: float = 0.5  # learning rates × this at every rollback
     max_rollbacks: int = 3  # more than this many rollbacks: stop with CDRLDiverged
@@ -334,11 +335,6 @@ class CDRLDiverged(FloatingPointError):
     "Training ran away more often than `max_rollbacks` allows; the message says what went wrong and where."
 
 
-def _reach(x: torch.Tensor) -> float:
-    "The 99th percentile of |x| over the coordinates of a batch (how far its points reach)."
-    return float(torch.quantile(x.detach().abs().flatten().float(), 0.99))
-
-
 def _snapshot(model, ema, opts) -> dict:
     return copy.deepcopy({"model": model.state_dict(), "ema": ema.state_dict(), "opts": [o.state_dict() for o in opts]})
 
@@ -364,7 +360,9 @@ def train_cdrl(
     base_lrs = [config.ebm_lr, config.init_lr]
     weights = (model.sigma[1] / model.sigma[1:]) if config.loss_weights == "sigma" else torch.ones(model.ladder.n_levels)
     W, lead = config.warmup_iters, config.warmup_iters / 20
-    state = {"lr_scale": 1.0, "rollbacks": [], "streak": 0, "snapshot": _snapshot(model, ema, opts), "snap_iter": 0}
+    # chapter 10's guard; its yardstick: how far the positives of any level reach (the data's bulk, or the noise's)
+    guard = RunawayGuard(max(extent(sample_data(10_000), 0.999), extent(torch.randn(10_000, 2, generator=gen), 0.999)), config)
+    state = {"lr_scale": 1.0, "rollbacks": [], "snapshot": _snapshot(model, ema, opts), "snap_iter": 0}
 
     def rollback(i: int, why: str):
         state["rollbacks"].append({"iteration": i, "why": why, "to": state["snap_iter"]})
@@ -376,7 +374,7 @@ def train_cdrl(
         for o, s in zip(opts, snap["opts"]):
             o.load_state_dict(s)
         state["lr_scale"] *= config.rollback_lr_factor
-        state["streak"] = 0
+        guard.reset()
 
     def step(i: int) -> dict:
         for k, o in enumerate(opts):
@@ -400,7 +398,7 @@ def train_cdrl(
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.ebm.parameters(), config.grad_clip)
         ebm_opt.step()
-        logs = {"loss": loss.item(), "f_pos": f_pos.mean().item(), "f_neg": f_neg.mean().item()}
+        logs = {"loss": loss.item(), "f_data": f_pos.mean().item(), "f_samples": f_neg.mean().item(), "sample_extent": extent(y_tilde)}
         if model.initializer is not None:
             init_loss = ((y_tilde - g) ** 2).sum(1).mean()
             opts[1].zero_grad(set_to_none=True)
@@ -413,19 +411,10 @@ def train_cdrl(
         if i % log_every == 0:
             logs["revision_mse"] = float(((y_tilde - y_hat.detach()) ** 2).sum(1).mean())
             logs["max_step"] = float(run.max_step.max()) if run.max_step is not None else 0.0
-        reach, limit = _reach(y_tilde), config.runaway_ratio * max(_reach(y), 1.0)
-        problems = []
-        if not math.isfinite(logs["loss"]):
-            problems.append(f"the loss is {logs['loss']}")
-        if reach > limit:
-            problems.append(f"the revised points reach |y| = {reach:.3g}, beyond {limit:.3g} (runaway_ratio × the positives' reach)")
-        if not abs(logs["f_pos"]) <= config.runaway_energy:
-            problems.append(f"mean f̂(y) = {logs['f_pos']:.3g}, beyond runaway_energy = {config.runaway_energy:g}")
-        state["streak"] = state["streak"] + 1 if problems else 0
-        if problems and (state["streak"] >= config.runaway_patience or not math.isfinite(logs["loss"])):
-            rollback(i, "; ".join(problems))
+        if not math.isfinite(logs["loss"]) or guard.update(logs):  # NaN at once, else `runaway_patience` bad iterations in a row
+            rollback(i, "; ".join(guard.problems(logs)) or f"the loss is {logs['loss']}")
             return {"loss": 0.0, "rolled_back": 1.0}
-        if not problems and (i + 1) % config.checkpoint_every == 0:
+        if guard.healthy and (i + 1) % config.checkpoint_every == 0:
             state["snapshot"], state["snap_iter"] = _snapshot(model, ema, opts), i + 1
         logs["rolled_back"] = 0.0
         return logs
@@ -515,8 +504,8 @@ def noised_grid_probabilities(
             return z * torch.special.ndtr(z / b) + b * torch.exp(-0.5 * (z / b) ** 2) / math.sqrt(2 * math.pi)
         z = edges[:, None]
         cdf_int = lambda shift: psi(z - shift)
-        F = (cdf_int(lo[None]) - cdf_int(hi[None]))  # (n_out + 1, n_src) = ∫_{-∞}^{z} P(u + bε < z') dz' ·(hi − lo)
-        return (F[1:] - F[:-1]) / (hi - lo)[None]
+        integral = (cdf_int(lo[None]) - cdf_int(hi[None]))  # (n_out + 1, n_src) = ∫_{-∞}^{z} P(u + bε < z') dz' ·(hi − lo)
+        return (integral[1:] - integral[:-1]) / (hi - lo)[None]
 
     Ky, Kx = mass(lo, hi), mass(lo, hi)
     q = Ky @ p @ Kx.T
