@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from .coopflow import NOISE_MODES, CoopFlowConfig, run_coopflow2d, sample_coopflow2d
-from .fce import FCE_STARTS, FCE2DConfig, run_fce2d, sample_fce2d
+from .fce import FCE_ENERGIES, FCE_STARTS, FCE2DConfig, run_fce2d, sample_fce2d
 from .toy2d import DATASETS, POINT_FILES
 from . import train as loop
 from .core import CheckpointError, Interrupted, RunFolder, atomic_write, check_positive_int, write_json
@@ -45,7 +45,7 @@ def _field_help(cls) -> dict[str, str]:
 def add_config_options(parser: argparse.ArgumentParser, cls) -> None:
     "Add one option per field of dataclass `cls` to `parser`, with its comment as help and its default (options not given stay unset)."
     helps = _field_help(cls)
-    choices = {"noise": list(NOISE_MODES), "start": list(FCE_STARTS)}
+    choices = {"noise": list(NOISE_MODES), "start": list(FCE_STARTS), "energy": list(FCE_ENERGIES)}
     for field in dataclasses.fields(cls):
         flags = [f"--{field.name.replace('_', '-')}"] + ALIASES.get(field.name, [])
         default, kind = field.default, type(field.default)

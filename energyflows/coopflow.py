@@ -23,7 +23,7 @@ from torch import nn
 
 from .core import (CheckpointError, Interrupted, RunFolder, check_choice, check_fraction, check_nonnegative_int,
                               check_positive, check_positive_int, chunk_sizes, map_processes, read_checkpoint, report_data,
-                              saved_config, save_checkpoint, seed_everything, train_loop, write_json)
+                              reuse_or_run, saved_config, save_checkpoint, seed_everything, train_loop, write_json)
 from .ebm import MLPEnergy, ebm_update, revise, short_run_sample, train_short_run
 from .flows import Flow, fit_flow, flow_mle_step, vector_flow
 from .langevin import LangevinResult, NonFiniteError, noise_decay
@@ -64,6 +64,7 @@ class CoopFlowConfig:
     runaway_ratio: float = 3.0  # an iteration is unhealthy when the 99th percentile of |x̃| exceeds this many times the data's reach
     runaway_energy: float = 1000.0  # ... or when f(data) − f(x̃) exceeds this many nats on average (early on it is ~50)
     runaway_patience: int = 5  # unhealthy iterations in a row that make a run-away: roll back to the last healthy state
+    lr_decay: float = 0.1  # over the joint iterations both learning rates fall, on a cosine, to this fraction of their start (1: constant)
     rollback_lr_factor: float = 0.5  # both learning rates are multiplied by this at every rollback
     max_rollbacks: int = 4  # after this many rollbacks training stops at the last healthy state
     score_samples: int = 2000  # CoopFlow samples that score each healthy state (the KL of their histogram to the data's)
@@ -85,6 +86,8 @@ class CoopFlowConfig:
             check_positive(getattr(self, name), name)
         if check_positive(self.keep_margin, "keep_margin") < 1:
             raise ValueError(f"`keep_margin` must be at least 1 (1: keep the best-scoring state), got {self.keep_margin!r}")
+        if not 0 < check_positive(self.lr_decay, "lr_decay") <= 1:
+            raise ValueError(f"`lr_decay` must lie in (0, 1] (the final learning rates' fraction of the first; 1: constant), got {self.lr_decay!r}")
         if not 0 < check_positive(self.rollback_lr_factor, "rollback_lr_factor") < 1:
             raise ValueError(f"`rollback_lr_factor` must lie strictly between 0 and 1, got {self.rollback_lr_factor!r}")
         for name in ("ebm_betas", "flow_betas"):
@@ -103,6 +106,11 @@ class CoopFlowConfig:
         if self.noise == "decay":
             return noise_decay(iteration, self.n_iters)
         return 1.0 if self.noise == "on" else 0.0
+
+    def lr_factor(self, iteration: int) -> float:
+        "The learning rates' factor at `iteration` (warm-up and joint counted together): 1 in the warm-up, then a cosine to `lr_decay`."
+        progress = min(1.0, max(0, iteration - self.warmup_iters) / self.n_iters)
+        return self.lr_decay + (1 - self.lr_decay) * 0.5 * (1 + math.cos(math.pi * progress))
 
 # %% ../nbs/10_coopflow.ipynb #b33ed36f
 class CoopFlow(nn.Module):
@@ -331,6 +339,7 @@ def train_coopflow(
         if i == start or i % config.checkpoint_every == 0:
             keep(i)
         joint = i >= config.warmup_iters
+        _set_lr(optimizers, config, run["lr_scale"] * config.lr_factor(i))
         try:
             logs = coopflow_step(model, optimizers[0], optimizers[1] if joint else None, draw(config.batch_size), config.n_steps,
                                  config.step_size, config.noise_scale(max(0, i - config.warmup_iters)), generator)
@@ -717,12 +726,8 @@ def family_run(
 ) -> dict:
     "The default `run_coopflow2d` (and its baseline) on the member's cloud: exact sample-KL of CoopFlow, its flow and the MLE flow (a finished run of the same settings in `out` is read, not repeated)."
     config = CoopFlowConfig(data=FAMILY_PREFIX + name, seed=seed, **(settings or {}))
-    folder = RunFolder(out, "coopflow2d") if out is not None else None
-    if folder is not None and folder.holds(dataclasses.asdict(config)) and "exact" in folder.metrics():
-        metrics = folder.metrics()
-    else:
-        with tempfile.TemporaryDirectory() as scratch:
-            metrics = run_coopflow2d(config, Path(out) if out is not None else Path(scratch) / "run", progress=False, overwrite=True)
+    metrics = reuse_or_run(out, "coopflow2d", dataclasses.asdict(config),
+                           lambda path: run_coopflow2d(config, path, progress=False, overwrite=True))
     exact = metrics["exact"]
     return {"data": name, "seed": seed, **{part: exact[part]["kl_samples"] for part in ("coopflow", "flow", "mle_flow")},
             "ratio": exact["coopflow"]["kl_samples"] / exact["mle_flow"]["kl_samples"],
@@ -732,8 +737,9 @@ def family_run(
 
 
 def _family_job(args: tuple) -> dict:
-    "Worker: `family_run` for (member, seed, settings, run folder)."
-    return family_run(*args)
+    "Worker: runner(member, seed, settings, run folder) for (runner, member, seed, settings, run folder)."
+    runner, *rest = args
+    return runner(*rest)
 
 
 def run_family_study(
@@ -742,9 +748,10 @@ def run_family_study(
     settings: dict | None = None,  # settings on top of the defaults
     root: Path | None = None,  # keep each run as root/NAME-SEED (None: keep none)
     progress: bool | None = None,  # show a progress bar (default: not under nbdev_test)
+    runner: Callable = family_run,  # the method's run of one member: a module-level function like `family_run` (chapter 12: FCE's)
 ) -> list[dict]:
-    "`family_run` for every member and seed, one run at a time (each keeps both cores busy: CoopFlow and its baseline)."
-    jobs = [(name, seed, settings, None if root is None else Path(root) / f"{name}-{seed}")
+    "`runner` (default: `family_run`) for every member and seed, one run at a time (each keeps both cores busy: the method and its baseline)."
+    jobs = [(runner, name, seed, settings, None if root is None else Path(root) / f"{name}-{seed}")
             for name in (names or list(FAMILY)) for seed in seeds]
     return map_processes(_family_job, jobs, workers=1, desc="family", progress=progress)
 

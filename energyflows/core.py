@@ -33,7 +33,7 @@ __all__ = ['RUN_FILES', 'check_positive_int', 'check_nonnegative_int', 'check_po
            'check_choice', 'check_finite', 'check_points', 'in_test', 'test_or', 'seed_everything', 'Interrupted',
            'deferred_interrupt', 'train_loop', 'chunk_sizes', 'map_processes', 'atomic_write', 'write_json',
            'save_checkpoint', 'CheckpointError', 'read_checkpoint', 'RunFolderError', 'setting_differences',
-           'RunFolder', 'saved_config', 'data_summary', 'report_data']
+           'RunFolder', 'saved_config', 'reuse_or_run', 'data_summary', 'report_data']
 
 # %% ../nbs/06_core.ipynb #7d2663d9
 def check_positive_int(value, name: str) -> int:
@@ -468,6 +468,23 @@ def saved_config(
     "The settings `cls` saved in the run folder `out` (its config.json, less the method's name)."
     folder = RunFolder(out)
     return folder.build(cls, folder.config())
+
+# %% ../nbs/06_core.ipynb #67f5bf56
+def reuse_or_run(
+    out: Path | None,  # the run folder to keep (None: train in a temporary folder and keep nothing)
+    method: str,  # the method of the run folder
+    settings: dict,  # the run's settings, as its config.json holds them
+    train: Callable[[Path], dict],  # train(folder): trains into `folder` (replacing a run there) and returns its metrics
+    needs: str = "exact",  # a key the metrics of a finished run must have to be read back
+) -> dict:
+    "The metrics of the finished run of exactly `settings` in `out`, read back; otherwise those of `train(out)`."
+    if out is None:
+        with tempfile.TemporaryDirectory() as scratch:
+            return train(Path(scratch) / "run")
+    folder = RunFolder(out, method)
+    if folder.holds(settings) and needs in folder.metrics():
+        return folder.metrics()
+    return train(Path(out))
 
 # %% ../nbs/06_core.ipynb #7e2fc565
 def data_summary(

@@ -8,7 +8,6 @@ from __future__ import annotations
 import copy
 import dataclasses
 import math
-import tempfile
 import time
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ from torch import nn
 
 from .coopflow import FlowSpec, MLEBaseline, torch_threads
 from .core import (CheckpointError, RunFolder, check_choice, check_nonnegative_int, check_positive, check_positive_int,
-                              chunk_sizes, map_processes, read_checkpoint, report_data, save_checkpoint, saved_config,
+                              chunk_sizes, map_processes, read_checkpoint, report_data, reuse_or_run, save_checkpoint, saved_config,
                               seed_everything, train_loop, write_json)
 from .ebm import MLPEnergy
 from .flows import ActNorm, Flow, fit_flow, vector_flow
@@ -30,11 +29,11 @@ from .metrics import density_metrics
 from .toy2d import FAMILY_PREFIX, Grid, Toy2D, check_data_name, get_dataset, to_user_units
 
 # %% auto #0
-__all__ = ['FCE_PLAYERS', 'FCE_STARTS', 'EVAL_SEED', 'NormalizedEnergy', 'initialize_log_z', 'fce_value', 'fce_accuracy',
-           'frozen', 'FlowNoise', 'fce_turn', 'fce_losses', 'unwrap_log_z', 'FCE2DConfig', 'gaussian_noise',
-           'mse_points', 'log_density_mse', 'mle_flow', 'train_fce2d', 'mse_at', 'log_z_error', 'fce2d_metrics',
-           'fce2d_run', 'run_fce2d_study', 'importance_resample', 'fce2d_cloud_metrics', 'fce2d_figure', 'run_fce2d',
-           'sample_fce2d', 'fce2d_family_run']
+__all__ = ['FCE_PLAYERS', 'FCE_STARTS', 'FCE_ENERGIES', 'EVAL_SEED', 'NormalizedEnergy', 'TiltedEnergy', 'initialize_log_z',
+           'fce_value', 'fce_accuracy', 'frozen', 'FlowNoise', 'fce_turn', 'fce_losses', 'unwrap_log_z', 'FCE2DConfig',
+           'gaussian_noise', 'mse_points', 'log_density_mse', 'mle_flow', 'train_fce2d', 'mse_at', 'log_z_error',
+           'fce2d_metrics', 'fce2d_run', 'run_fce2d_study', 'importance_resample', 'fce2d_cloud_metrics',
+           'fce2d_figure', 'run_fce2d', 'sample_fce2d', 'fce2d_family_run']
 
 # %% ../nbs/12_fce.ipynb #c673ba57
 class NormalizedEnergy(nn.Module):
@@ -55,6 +54,29 @@ class NormalizedEnergy(nn.Module):
     def shape(self):
         "The input shape of the energy network (without the batch)."
         return self.net.shape
+
+
+class TiltedEnergy(nn.Module):
+    "f_θ(x) = log q₀(x) + g_θ(x): a frozen flow's log-density `base` tilted by a network `tilt` whose last layer starts at zero."
+    def __init__(self,
+                 base: nn.Module,  # the flow q₀ (its `log_prob` is used; it is frozen and kept in evaluation mode)
+                 tilt: nn.Module,  # g_θ: an energy network whose last module is the `nn.Linear` set to zero
+                ):
+        super().__init__()
+        self.base, self.tilt = base.eval().requires_grad_(False), tilt
+        last = [m for m in tilt.modules() if isinstance(m, nn.Linear)][-1]
+        nn.init.zeros_(last.weight)
+        nn.init.zeros_(last.bias)
+
+    def train(self, mode: bool = True):
+        "Set the tilt's mode; the base stays in evaluation mode."
+        super().train(mode)
+        self.base.eval()
+        return self
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        "log q₀(x) + g_θ(x) for a batch `x`; returns shape (B,)."
+        return self.base.log_prob(x) + self.tilt(x)
 
 
 @torch.no_grad()
@@ -167,19 +189,21 @@ def unwrap_log_z(ebm: nn.Module) -> float:
 
 # %% ../nbs/12_fce.ipynb #64a9efba
 FCE_STARTS = ("random", "pretrained", "nce")
+FCE_ENERGIES = ("auto", "tilted", "mlp")
 
 
 @dataclass
 class FCE2DConfig:
     "Every setting of a 2-D FCE (or NCE) run; `validate` names a bad setting and what it may be."
     data: str = "spiral"  # a dataset of chapter 00 (`toy2d.DATASETS`), or a .npy/.csv file of points (N, 2)
-    start: str = "random"  # "random": FCE from a fresh flow; "pretrained": FCE from an MLE flow; "nce": NCE, fixed Gaussian
+    start: str = "pretrained"  # "pretrained": FCE from an MLE flow; "random": FCE from a fresh flow; "nce": NCE, fixed Gaussian
+    energy: str = "auto"  # "tilted": f_θ = log q₀ + an MLP that starts at 0, q₀ the pretrained flow; "mlp": the paper's MLP alone; "auto": tilted if pretrained
     n_iters: int = 800  # iterations of the game, each one player's turn (NCE: every turn is the EBM's)
     batch_size: int = 200  # data points and flow samples per iteration (paper: 200)
     ebm_lr: float = 1e-3  # Adam learning rate of the EBM and c (paper: 1e-3)
-    flow_lr: float = 3e-3  # Adamax learning rate of the flow (paper: 1e-5; chosen by measurement, see above)
-    threshold: float = 0.5  # the EBM plays while the classifier's accuracy is at most this (paper: 0.5)
-    pretrain_iters: int = 1000  # MLE iterations of the flow for start="pretrained" (and the "flow by MLE")
+    flow_lr: float = 1e-4  # Adamax learning rate of the flow (paper: 1e-5; the paper's study here, from a random flow: 3e-3)
+    threshold: float = 0.6  # the EBM plays while the classifier's accuracy is at most this (paper: 0.5)
+    pretrain_iters: int = 4000  # MLE iterations of the flow for start="pretrained" (and the "flow by MLE")
     pretrain_lr: float = 1e-3  # Adam learning rate of the pretraining (cosine decay, as in `fit_flow`)
     flow_blocks: int = 10  # ActNorm → linear → affine coupling blocks of the flow (paper: 10 couplings)
     flow_hidden: int = 128  # width of the flow's conditioner MLPs
@@ -198,6 +222,9 @@ class FCE2DConfig:
         "Raise a `ValueError` that names the first bad setting and its allowed values; return the config."
         check_data_name(self.data)  # an unknown name lists the datasets (a point file is read when a run trains)
         check_choice(self.start, "start", FCE_STARTS)
+        if check_choice(self.energy, "energy", FCE_ENERGIES) == "tilted" and self.start != "pretrained":
+            raise ValueError(f"`energy` 'tilted' tilts the pretrained flow, so it needs start='pretrained' (got start={self.start!r}); "
+                             "with another start use energy='mlp'")
         for name in ("n_iters", "batch_size", "pretrain_iters", "flow_blocks", "flow_hidden", "ebm_hidden", "ebm_layers",
                      "eval_every", "eval_points"):
             check_positive_int(getattr(self, name), name)
@@ -209,6 +236,11 @@ class FCE2DConfig:
         if not 0 < check_positive(self.threshold, "threshold") < 1:
             raise ValueError(f"`threshold` must lie strictly between 0 and 1 (an accuracy), got {self.threshold!r}")
         return self
+
+    @property
+    def tilted(self) -> bool:
+        "Whether the EBM tilts the pretrained flow (energy 'tilted', or 'auto' with start='pretrained')."
+        return self.energy == "tilted" or (self.energy == "auto" and self.start == "pretrained")
 
 # %% ../nbs/12_fce.ipynb #788956c2
 def gaussian_noise(
@@ -244,9 +276,21 @@ def _flow(config: FCE2DConfig) -> Flow:
     return vector_flow(2, config.flow_blocks, config.flow_hidden, seed=config.seed)
 
 
-def _ebm(config: FCE2DConfig) -> NormalizedEnergy:
-    "The untrained EBM of `config` with its c."
-    return NormalizedEnergy(MLPEnergy(2, config.ebm_hidden, config.ebm_layers, slope=config.slope))
+def _energy_net(config: FCE2DConfig) -> MLPEnergy:
+    "The untrained MLP of `config`: the whole f_θ (energy 'mlp') or the tilt g_θ (energy 'tilted')."
+    return MLPEnergy(2, config.ebm_hidden, config.ebm_layers, slope=config.slope)
+
+
+def _ebm(
+    config: FCE2DConfig,  # the settings
+    net: MLPEnergy | None = None,  # the MLP (default: a fresh one)
+    base: Flow | None = None,  # energy 'tilted': the flow tilted, copied and frozen (default: an untrained one, to load a checkpoint into)
+) -> NormalizedEnergy:
+    "The EBM of `config` with its c: the MLP `net` alone, or tilting a frozen copy of `base`."
+    net = net if net is not None else _energy_net(config)
+    if not config.tilted:
+        return NormalizedEnergy(net)
+    return NormalizedEnergy(TiltedEnergy(copy.deepcopy(base) if base is not None else _flow(config), net))
 
 
 def mle_flow(
@@ -273,13 +317,14 @@ def train_fce2d(
         raise ValueError("`flow` is FCE's starting flow; NCE (start='nce') uses a fixed Gaussian, so pass flow=None")
     data = get_dataset(config.data)
     seed_everything(config.seed)
-    ebm = _ebm(config)
+    net = _energy_net(config)
     if flow is not None:
         flow = copy.deepcopy(flow)
     elif config.start == "random":
         flow = _flow(config)
     elif config.start == "pretrained":
         flow = mle_flow(config, progress)
+    ebm = _ebm(config, net, base=flow)
     seed_everything(config.seed + 1)  # the game's randomness does not depend on how the flow was made
     noise = gaussian_noise(data.sample(10_000)) if config.start == "nce" else FlowNoise(flow.train())
     flow = noise.flow
@@ -524,11 +569,11 @@ def fce2d_family_run(
     name: str,  # a member of `toy2d.FAMILY`
     seed: int = 0,  # the run's seed
     settings: dict | None = None,  # settings on top of the defaults
+    out: Path | None = None,  # the run folder to keep (None: a temporary one)
 ) -> dict:
-    "The default `run_fce2d` (and its baseline) on the member's cloud: exact sample-KL of the EBM's samples, the flow's and the MLE flow's."
+    "The default `run_fce2d` (and its baseline) on the member's cloud: exact sample-KL of the EBM's samples, the flow's and the MLE flow's (a finished run of the same settings in `out` is read, not repeated)."
     config = FCE2DConfig(data=FAMILY_PREFIX + name, seed=seed, **(settings or {}))
-    with tempfile.TemporaryDirectory() as scratch:
-        metrics = run_fce2d(config, Path(scratch) / "run", progress=False)
+    metrics = reuse_or_run(out, "fce2d", dataclasses.asdict(config), lambda path: run_fce2d(config, path, progress=False, overwrite=True))
     kl = {part: scores["kl_samples"] for part, scores in metrics["exact"].items()}
     return {"data": name, "seed": seed, **kl, "ratio": kl["ebm_samples"] / kl["mle_flow"], "seconds": metrics["seconds"],
             "ebm_updates": metrics["ebm_updates"], "mle_iterations": metrics["mle_baseline"]["iterations"]}
