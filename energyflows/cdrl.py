@@ -288,7 +288,7 @@ class CDRLConfig:
     rollback_lr_factor: float = 0.5  # learning rates × this at every rollback
     max_rollbacks: int = 3  # more than this many rollbacks: stop with CDRLDiverged
     checkpoint_every: int = 100  # iterations between in-memory healthy snapshots
-    seed: int = 0
+    seed: int = 0  # seed of the networks, the batches, the levels and the chains
 
     def __post_init__(self):
         self.validate()
