@@ -48,7 +48,12 @@ def _value_type(cls, field: dataclasses.Field) -> type:
     "The type of a field's values: its default's, or for a default of None the other type of its `X | None` annotation."
     if field.default is not None:
         return type(field.default)
-    return next(t for t in typing.get_args(typing.get_type_hints(cls)[field.name]) if t is not type(None))
+    return next(t for t in typing.get_args(_annotation(cls, field)) if t is not type(None))
+
+
+def _annotation(cls, field: dataclasses.Field):
+    "The field's annotation as a type (`from __future__ import annotations` keeps it as text)."
+    return typing.get_type_hints(cls)[field.name]
 
 
 def option_fields(cls) -> list[dataclasses.Field]:
@@ -66,7 +71,8 @@ def add_config_options(parser: argparse.ArgumentParser, cls) -> None:
         default, kind = field.default, _value_type(cls, field)
         kwargs = dict(default=argparse.SUPPRESS, dest=field.name, help=f"{helps.get(field.name, '')} (default: {default})")
         if isinstance(default, tuple):
-            kwargs.update(type=type(default[0]), nargs=len(default), metavar=field.name.upper())
+            variadic = Ellipsis in typing.get_args(_annotation(cls, field))  # tuple[int, ...]: any length (EBM widths)
+            kwargs.update(type=type(default[0]), nargs="+" if variadic else len(default), metavar=field.name.upper())
         else:
             kwargs.update(type=data_path if field.name == "data" else boolean if kind is bool else kind, choices=choices.get(field.name))
         parser.add_argument(*flags, **kwargs)
@@ -369,7 +375,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except (ValueError, CheckpointError, FileNotFoundError, MemoryError) as error:
+    except (ValueError, CheckpointError, FileNotFoundError, MemoryError, FloatingPointError) as error:  # a diverged run says what to lower
         parser.error(_message(error))
     except (OSError, RuntimeError) as error:  # a file the system refused, or an allocation that failed, is the user's; others are bugs
         if not (getattr(error, "filename", None) or _out_of_memory(error)):
