@@ -9,6 +9,7 @@ import copy
 import math
 import time
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import torch
 import matplotlib.pyplot as plt
@@ -16,20 +17,23 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
-from .core import (check_choice, check_fraction, check_nonnegative_int, check_positive, check_positive_int,
-                              seed_everything, train_loop)
-from .coopflow import RunawayGuard, extent
+from .core import (CheckpointError, RunFolder, RunFolderError, check_choice, check_fraction, check_nonnegative_int,
+                              check_positive, check_positive_int, chunk_sizes, read_checkpoint, report_data, save_checkpoint,
+                              seed_everything, setting_differences, train_loop, write_json)
+from .coopflow import RunawayGuard, extent, torch_threads
 from .langevin import LangevinResult, check_batch, langevin
 from .metrics import _kl, sample_metrics
-from .toy2d import BOX, Checkerboard, Grid, Toy2D, _log_ndtr_difference, as_sampler, get_dataset
+from .toy2d import (BOX, Checkerboard, Grid, Toy2D, _log_ndtr_difference, as_sampler, check_data_name, get_dataset,
+                               to_user_units)
 from .train import EMA
 from .viz import langevin_figure
 
 # %% auto #0
-__all__ = ['STEP_RULES', 'METHODS', 'LOSS_WEIGHTS', 'NoiseLadder', 'make_pair', 'level_embedding', 'TimeEnergy',
-           'FiLMInitializer', 'CDRL2D', 'CDRLConfig', 'build_cdrl', 'CDRLDiverged', 'train_cdrl', 'sample_cdrl',
-           'tweedie_step', 'noised_checkerboard_log_prob', 'noised_grid_probabilities', 'level_box', 'level_density_kl',
-           'evaluate_cdrl', 'level_figure', 'level_slider', 'cdrl_vs_drl']
+__all__ = ['STEP_RULES', 'METHODS', 'LOSS_WEIGHTS', 'RUN_NAMES', 'CHECKPOINT_KEYS', 'NoiseLadder', 'make_pair', 'level_embedding',
+           'TimeEnergy', 'FiLMInitializer', 'CDRL2D', 'CDRLConfig', 'build_cdrl', 'CDRLDiverged', 'train_cdrl',
+           'sample_cdrl', 'tweedie_step', 'noised_checkerboard_log_prob', 'noised_grid_probabilities', 'level_box',
+           'level_density_kl', 'evaluate_cdrl', 'level_figure', 'level_slider', 'cdrl_vs_drl', 'DRLConfig',
+           'baseline_scores', 'cdrl_figure', 'run_cdrl2d', 'load_cdrl2d', 'sample_cdrl2d']
 
 # %% ../nbs/27_cdrl.ipynb #4b93efcf
 STEP_RULES = ("thesis", "toy", "drl")  # Langevin step-size rules (see `NoiseLadder.step_size`)
@@ -260,7 +264,7 @@ LOSS_WEIGHTS = ("sigma", "none")
 class CDRLConfig:
     "Every setting of a 2-D CDRL (or DRL) run."
     method: str = "cdrl"  # "cdrl" (initializer + Langevin) or "drl" (Langevin from x_{t+1}, no initializer)
-    data: str = "checkerboard"  # a dataset of chapter 00
+    data: str = "checkerboard"  # a dataset of chapter 00, "family:NAME", or a .npy/.csv file of points (N, 2)
     n_iters: int = 3000  # training iterations
     batch_size: int = 1000  # data points per iteration (each at its own level)
     n_steps: int | None = None  # K Langevin steps per level; None: 15 (cdrl) or 30 (drl)
@@ -284,7 +288,7 @@ class CDRLConfig:
     rollback_lr_factor: float = 0.5  # learning rates × this at every rollback
     max_rollbacks: int = 3  # more than this many rollbacks: stop with CDRLDiverged
     checkpoint_every: int = 100  # iterations between in-memory healthy snapshots
-    seed: int = 0
+    seed: int = 0  # seed of the networks, the batches, the levels and the chains
 
     def __post_init__(self):
         self.validate()
@@ -295,7 +299,7 @@ class CDRLConfig:
         if not isinstance(self.data, str):
             raise ValueError(f"`data` must be the name of a dataset of chapter 00, got {self.data!r}")
         try:
-            get_dataset(self.data)
+            check_data_name(self.data)  # a point file is read when a run trains (a finished run samples without it)
         except ValueError as err:
             raise ValueError(f"`data`: {err}".replace("`name` must", "must")) from None
         drl = self.method == "drl"
@@ -528,15 +532,18 @@ def level_density_kl(model: CDRL2D, data: Toy2D, t: int, n: int = 200) -> float:
 
 def evaluate_cdrl(
     model: CDRL2D,
-    data: Toy2D,
+    data: Toy2D,  # the data (a user's `PointCloud`: scored on its held-out points)
     n_samples: int = 20_000,  # samples for the sample-KL (chapter 04)
     n_steps: int | None = None,  # K' at sampling
     seed: int = 0,
     grid_n: int = 200,
 ) -> dict:
-    "Per-level grid KLs of the EBM densities, and chapter 04's sample metrics of the final samples."
-    kls = [level_density_kl(model, data, t, grid_n) for t in range(model.ladder.n_levels)]
+    "Exact data: per-level grid KLs of the EBM densities and chapter 04's sample metrics; a cloud: the held-out scores of the samples and of the level-0 density."
     samples = sample_cdrl(model, n_samples, n_steps=n_steps, generator=torch.Generator().manual_seed(seed))
+    if not data.exact:
+        scores = data.sample_scores(samples) | data.density_scores(lambda x: model.log_marginal(x.to(model.logsnr.device), 0))
+        return scores | ({"exact": data.exact_scores(samples)} if getattr(data, "truth", None) is not None else {})
+    kls = [level_density_kl(model, data, t, grid_n) for t in range(model.ladder.n_levels)]
     return {"level_kl": kls} | sample_metrics(data, samples)
 
 # %% ../nbs/27_cdrl.ipynb #c0fc2eb6
@@ -603,3 +610,110 @@ def cdrl_vs_drl(
             rows.append({"method": method, "K": k, "seed": seed, "kl_samples": ev["kl_samples"], "level_kl": ev["level_kl"],
                          "seconds": seconds})
     return rows
+
+# %% ../nbs/27_cdrl.ipynb #97bae1b1
+RUN_NAMES = {"cdrl": "cdrl2d", "drl": "drl2d"}  # each method's name in a run folder and on the command line
+
+
+@dataclass
+class DRLConfig(CDRLConfig):
+    "`CDRLConfig` with DRL as its method: the settings of `energyflows train drl2d`."
+    method: str = "drl"  # "drl" (Langevin from x_{t+1}, no initializer) or "cdrl" (initializer + Langevin)
+
+
+def baseline_scores(
+    data: Toy2D,  # the run's data (a cloud: scored on its held-out points)
+    n: int = 20_000,  # samples of each baseline
+    seed: int = 0,  # seed of the baselines' samples and of the data points the Gaussian is fitted to
+) -> dict:
+    "The run's sample scores of two models that learned no shape: N(0, I), where sampling starts, and a Gaussian with the training points' mean and covariance."
+    generator = torch.Generator().manual_seed(seed)
+    points = data.sample(n, seed=seed)
+    normal, noise = torch.randn(n, 2, generator=generator), torch.randn(n, 2, generator=generator)
+    fitted = points.mean(0) + noise @ torch.linalg.cholesky(torch.cov(points.T)).T
+    score = (lambda x: sample_metrics(data, x)) if data.exact else data.sample_scores
+    return {"standard_normal": score(normal), "fitted_gaussian": score(fitted)}
+
+
+def cdrl_figure(model: CDRL2D, data: Toy2D, samples: torch.Tensor, method: str = "cdrl"):
+    "One row: the data (exact density, or a cloud's training points), the level-0 EBM density and the model's samples."
+    from energyflows.viz import panel_row
+    truth = ("exact density", "density", data.log_prob) if data.exact else ("your points (training)", "samples", data.train)
+    with torch.no_grad():
+        fig = panel_row([truth, ("EBM density, level 0", "density", lambda x: model.log_marginal(x.to(model.logsnr.device), 0)),
+                         (f"{method.upper()} samples", "samples", samples)])
+    if not data.exact:
+        data.label_axes(fig)
+    return fig
+
+
+def run_cdrl2d(
+    config: CDRLConfig,  # the settings; `config.method` picks CDRL or DRL (and the run's name, cdrl2d or drl2d)
+    out: Path,  # the run folder
+    progress: bool | None = None,  # show a progress bar
+    overwrite: bool = False,  # replace a run that is in `out`
+) -> dict:
+    "Train 2-D CDRL (or DRL) into the run folder `out`: config.json, checkpoint.pt, history.json, metrics.json, cdrl.png (and data.json for your points); return the metrics."
+    config = config.validate()
+    folder = RunFolder(out, RUN_NAMES[config.method])
+    settings = folder.open({k: v for k, v in asdict(config).items() if k != "method"}, overwrite=overwrite)  # the folder names the method
+    data = get_dataset(config.data)  # a bad point file stops here, before the folder changes
+    folder.start(settings)
+    if not data.exact:
+        report_data(data.summary(), folder.path)
+    with torch_threads(1):
+        model, history = train_cdrl(config, data, progress)
+        save_checkpoint(folder.file("checkpoint.pt"), {
+            "ebm": model.ebm.state_dict(), "initializer": None if model.initializer is None else model.initializer.state_dict(),
+            "data_var": model.data_var, "config": asdict(config), "units": data.units()})
+        write_json(folder.file("history.json"), history)
+        metrics = evaluate_cdrl(model, data, seed=config.seed + 1)
+        samples = sample_cdrl(model, 5000, generator=torch.Generator().manual_seed(config.seed))
+        fig = cdrl_figure(model, data, samples, config.method)
+    fig.savefig(folder.file("cdrl.png"), dpi=100, bbox_inches="tight")
+    plt.close(fig)
+    metrics.update(method=config.method, seconds=round(history["seconds"], 2), iterations=config.n_iters,
+                   rollbacks=history["rollbacks"], baselines=baseline_scores(data, seed=config.seed + 2), **data.about_metrics())
+    return folder.finish(metrics, config.n_iters)
+
+# %% ../nbs/27_cdrl.ipynb #5f59fd47
+CHECKPOINT_KEYS = ("ebm", "initializer", "data_var", "config", "units")
+
+
+def load_cdrl2d(
+    out: Path,  # a run folder written by `run_cdrl2d`
+) -> tuple[CDRL2D, CDRLConfig, dict | None]:
+    "The model of the run in `out` (its EMA networks, eval mode), its settings, and the map from model units to the data's (None: the same)."
+    folder = RunFolder(out)
+    name, methods = folder.saved_method(), {run: method for method, run in RUN_NAMES.items()}
+    if name not in methods:
+        raise RunFolderError(f"{folder.path} holds a {name} run, not one of {', '.join(methods)}")
+    config = folder.build(CDRLConfig, {**folder.config(), "method": methods[name]})
+    path = folder.file("checkpoint.pt")
+    state = read_checkpoint(path, CHECKPOINT_KEYS, f"a {name} run")
+    if not isinstance(state["config"], dict):
+        raise CheckpointError(f"{path} is not a checkpoint of a {name} run (its settings are a {type(state['config']).__name__})")
+    differences = setting_differences(asdict(config), state["config"], asdict(config))
+    if differences:
+        raise CheckpointError(f"{path} holds a model of other settings than config.json: {'; '.join(differences)}")
+    try:
+        model = build_cdrl(config, state["data_var"])
+        model.ebm.load_state_dict(state["ebm"])
+        if model.initializer is not None:
+            model.initializer.load_state_dict(state["initializer"])
+    except (RuntimeError, ValueError, TypeError, AttributeError) as error:
+        raise CheckpointError(f"{path} does not fit the settings in config.json ({str(error).splitlines()[0]})") from None
+    return model.eval(), config, state["units"]
+
+
+def sample_cdrl2d(
+    out: Path,  # a run folder written by `run_cdrl2d`
+    n: int,  # number of samples
+    seed: int | None = None,  # seed of the chains (default: the run's seed)
+    chunk: int = 20_000,  # samples drawn at a time: memory holds the result and one chunk
+) -> torch.Tensor:
+    "`n` samples of the run in `out` (Algorithm 5 with its settings), in the data's units by the run's stored map (float64 (n, 2))."
+    model, config, units = load_cdrl2d(out)
+    generator = torch.Generator().manual_seed(config.seed if seed is None else seed)
+    with torch_threads(1):
+        return torch.cat([to_user_units(sample_cdrl(model, size, generator=generator), units) for size in chunk_sizes(n, chunk)])

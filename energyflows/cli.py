@@ -10,11 +10,13 @@ import dataclasses
 import inspect
 import re
 import sys
+import typing
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from .cdrl import LOSS_WEIGHTS, RUN_NAMES, STEP_RULES, CDRLConfig, DRLConfig, run_cdrl2d, sample_cdrl2d
 from .coopflow import NOISE_MODES, CoopFlowConfig, run_coopflow2d, sample_coopflow2d
 from .fce import FCE_ENERGIES, FCE_STARTS, FCE2DConfig, run_fce2d, sample_fce2d
 from .toy2d import DATASETS, POINT_FILES
@@ -22,8 +24,8 @@ from . import train as loop
 from .core import CheckpointError, Interrupted, RunFolder, atomic_write, check_positive_int, write_json
 
 # %% auto #0
-__all__ = ['ALIASES', 'QUICK', 'TWO_D', 'RESUMABLE_2D', 'COMMANDS', 'add_config_options', 'data_path', 'boolean', 'out_folder',
-           'typed_settings', 'config_from_args', 'build_parser', 'main']
+__all__ = ['ALIASES', 'QUICK', 'TWO_D', 'RESUMABLE_2D', 'COMMANDS', 'option_fields', 'add_config_options', 'data_path', 'boolean',
+           'out_folder', 'typed_settings', 'config_from_args', 'build_parser', 'main']
 
 # %% ../nbs/90_cli.ipynb #70892f9b
 ALIASES = {"n_steps": ["--langevin-steps"], "n_iters": ["--iters"]}
@@ -42,16 +44,35 @@ def _field_help(cls) -> dict[str, str]:
     return helps
 
 
+def _value_type(cls, field: dataclasses.Field) -> type:
+    "The type of a field's values: its default's, or for a default of None the other type of its `X | None` annotation."
+    if field.default is not None:
+        return type(field.default)
+    return next(t for t in typing.get_args(_annotation(cls, field)) if t is not type(None))
+
+
+def _annotation(cls, field: dataclasses.Field):
+    "The field's annotation as a type (`from __future__ import annotations` keeps it as text)."
+    return typing.get_type_hints(cls)[field.name]
+
+
+def option_fields(cls) -> list[dataclasses.Field]:
+    "The fields of dataclass `cls` that are command-line options: all but `method`, which the subcommand names (`train cdrl2d`, `train drl2d`)."
+    return [field for field in dataclasses.fields(cls) if field.name != "method"]
+
+
 def add_config_options(parser: argparse.ArgumentParser, cls) -> None:
-    "Add one option per field of dataclass `cls` to `parser`, with its comment as help and its default (options not given stay unset)."
+    "Add one option per field of dataclass `cls` to `parser` (`option_fields`), with its comment as help and its default (options not given stay unset)."
     helps = _field_help(cls)
-    choices = {"noise": list(NOISE_MODES), "start": list(FCE_STARTS), "energy": list(FCE_ENERGIES)}
-    for field in dataclasses.fields(cls):
+    choices = {"noise": list(NOISE_MODES), "start": list(FCE_STARTS), "energy": list(FCE_ENERGIES), "step_rule": list(STEP_RULES),
+               "loss_weights": list(LOSS_WEIGHTS)}
+    for field in option_fields(cls):
         flags = [f"--{field.name.replace('_', '-')}"] + ALIASES.get(field.name, [])
-        default, kind = field.default, type(field.default)
+        default, kind = field.default, _value_type(cls, field)
         kwargs = dict(default=argparse.SUPPRESS, dest=field.name, help=f"{helps.get(field.name, '')} (default: {default})")
         if isinstance(default, tuple):
-            kwargs.update(type=type(default[0]), nargs=len(default), metavar=field.name.upper())
+            variadic = Ellipsis in typing.get_args(_annotation(cls, field))  # tuple[int, ...]: any length (EBM widths)
+            kwargs.update(type=type(default[0]), nargs="+" if variadic else len(default), metavar=field.name.upper())
         else:
             kwargs.update(type=data_path if field.name == "data" else boolean if kind is bool else kind, choices=choices.get(field.name))
         parser.add_argument(*flags, **kwargs)
@@ -78,7 +99,7 @@ def out_folder(text: str) -> Path:
 
 def typed_settings(cls, args: argparse.Namespace) -> list[str]:
     "The settings of dataclass `cls` that were given on the command line."
-    return [f.name for f in dataclasses.fields(cls) if hasattr(args, f.name)]
+    return [f.name for f in option_fields(cls) if hasattr(args, f.name)]
 
 
 def config_from_args(cls, args: argparse.Namespace):
@@ -90,6 +111,10 @@ QUICK = dict(n_iters=60, batch_size=128, n_steps=10, pretrain_iters=100, warmup_
 TWO_D = {  # the 2-D methods: settings, run, sampler (run folder, n, seed → points in the data's units), help
     "coopflow2d": (CoopFlowConfig, run_coopflow2d, sample_coopflow2d, "CoopFlow (chapter 10) on a 2-D dataset or your own points"),
     "fce2d": (FCE2DConfig, run_fce2d, sample_fce2d, "FCE or NCE (chapter 12) on a 2-D dataset or your own points"),
+    "cdrl2d": (CDRLConfig, run_cdrl2d, sample_cdrl2d, "CDRL (chapter 27), a ladder of conditional EBMs with initializers, on a 2-D "
+               "dataset or your own points"),
+    "drl2d": (DRLConfig, run_cdrl2d, sample_cdrl2d, "DRL (chapter 27), the same ladder without initializers (chains start at the "
+              "noisier level), on a 2-D dataset or your own points"),
 }
 RESUMABLE_2D = {"coopflow2d": CoopFlowConfig.resumable}  # the 2-D methods that resume, and the settings a resume may change
 
@@ -183,6 +208,14 @@ def _report(metrics: dict, out: Path) -> None:
                   f"lower --step-size or the learning rates")
         if metrics["selected_iteration"] != metrics["iterations"]:
             print(f"the model kept is the best healthy state, at iteration {metrics['selected_iteration']}")
+    elif metrics.get("method") in RUN_NAMES:  # CDRL or DRL
+        key, base = "kl_samples" if exact else "kl_heldout", metrics["baselines"]
+        print(f"trained in {metrics['seconds']:.0f} s; sample-KL to {against}: {metrics['method'].upper()} {metrics[key]:.4f}, "
+              f"N(0, I) (where sampling starts) {base['standard_normal'][key]:.4f}, a Gaussian fitted to the training points "
+              f"{base['fitted_gaussian'][key]:.4f}")
+        for event in metrics["rollbacks"]:
+            print(f"warning: the chains ran away at iteration {event['iteration']} ({event['why']}); rolled back to the healthy "
+                  f"state of iteration {event['to']} with lower learning rates")
     else:
         print(f"trained in {metrics['seconds']:.0f} s; grid-KL of the EBM to {against}: "
               f"{metrics['ebm_kl' if exact else 'ebm_kl_heldout']:.4f} after {metrics['ebm_updates']:.0f} EBM updates")
@@ -205,7 +238,7 @@ def _demo(args) -> None:
 
 
 def _train_2d(args) -> None:
-    "`train coopflow2d|fce2d`: the run folder's checks (a run already there; a resume's method and typed settings), then the run."
+    "`train` of a 2-D method (`TWO_D`): the run folder's checks (a run already there; a resume's method and typed settings), then the run."
     cls, run, _, _ = TWO_D[args.method]
     resume, folder = getattr(args, "resume", False), RunFolder(args.out, args.method)
     settings = folder.open(dataclasses.asdict(config_from_args(cls, args)), resume, typed_settings(cls, args),
@@ -342,7 +375,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except (ValueError, CheckpointError, FileNotFoundError, MemoryError) as error:
+    except (ValueError, CheckpointError, FileNotFoundError, MemoryError, FloatingPointError) as error:  # a diverged run says what to lower
         parser.error(_message(error))
     except (OSError, RuntimeError) as error:  # a file the system refused, or an allocation that failed, is the user's; others are bugs
         if not (getattr(error, "filename", None) or _out_of_memory(error)):
