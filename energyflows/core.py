@@ -280,7 +280,7 @@ def read_checkpoint(
 
 # %% ../nbs/06_core.ipynb #d1e2f3a4
 RUN_FILES = ("config.json", "checkpoint.pt", "metrics.json", "history.json", "data.json", "log.csv", "run.log", "samples",
-             "samples.npy", "tb", "coopflow.png", "fce.png")  # what trainers write in a run folder: `overwrite` clears these
+             "samples.npy", "tb", "coopflow.png", "fce.png", "cdrl.png")  # what trainers write in a run folder: `overwrite` clears these
 
 
 class RunFolderError(ValueError):
