@@ -155,6 +155,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE", help="settings on top of the preset")
     bench.add_argument("--repeats", type=int, default=3, help="timed calls per measurement (default: 3)")
     bench.add_argument("--out", type=Path, default=None, help="also write the rows to this JSON file")
+    bench.add_argument("--variants", nargs="+", default=None, choices=list(loop.VARIANTS),
+                       help="the project's settings to measure beside the reference (default: all; a CPU measures fp32)")
     return parser
 
 
@@ -261,7 +263,7 @@ def _bench(args) -> None:
     "Measure a method against the plain reference; refuse an --out that cannot take the rows before measuring."
     if args.out is not None:
         _check_file(args.out, ".json", "--out", "bench writes its rows as JSON")
-    rows = loop.bench(args.method, args.preset, args.set, check_positive_int(args.repeats, "repeats"))
+    rows = loop.bench(args.method, args.preset, args.set, check_positive_int(args.repeats, "repeats"), args.variants)
     print(loop.bench_table(rows))
     if args.out:
         write_json(args.out, rows)

@@ -84,11 +84,12 @@ class InvertibleLinear(FlowLayer):
         self.log_s = nn.Parameter(diag.abs().log())
 
     def weight(self) -> torch.Tensor:
-        "The matrix W (C, C)."
-        eye = torch.eye(len(self.log_s), device=self.log_s.device, dtype=self.log_s.dtype)
-        lower = self.lower * self.lower_mask + eye
-        upper = self.upper * self.lower_mask.T + torch.diag(self.sign * self.log_s.exp())
-        return self.perm @ lower @ upper
+        "The matrix W (C, C), in fp32 also under mixed precision (CUDA's `linalg.inv` has no bf16 kernel, and W⁻¹ needs the digits)."
+        with torch.autocast(self.log_s.device.type, enabled=False):
+            eye = torch.eye(len(self.log_s), device=self.log_s.device, dtype=self.log_s.dtype)
+            lower = self.lower * self.lower_mask + eye
+            upper = self.upper * self.lower_mask.T + torch.diag(self.sign * self.log_s.exp())
+            return self.perm @ lower @ upper
 
     def _mix(self, matrix, x):
         "Apply the channel-mixing `matrix` along dimension 1 of `x` (named so as not to shadow `nn.Module._apply`)."

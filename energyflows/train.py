@@ -17,7 +17,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 import torch
@@ -33,11 +33,11 @@ from .ebm import ConvEnergy, revise
 from .langevin import LangevinResult, NonFiniteError
 
 # %% auto #0
-__all__ = ['PRECISIONS', 'MAX_IMAGE_SIZE', 'CHANGEABLE_ON_RESUME', 'METHODS', 'METHOD_MODULES', 'TrainConfig', 'parse_value',
-           'resolve_config', 'register', 'load_methods', 'get_method', 'Method', 'Distributed', 'init_distributed',
-           'pick_device', 'BatchOrder', 'StepContext', 'prepare_batch', 'EMA', 'warmup_factor', 'TrainingDiverged',
-           'load_checkpoint', 'Trainer', 'RunLogger', 'evaluate', 'train', 'load_run', 'ShortRunConfig', 'ShortRun',
-           'unwrap', 'reference_langevin', 'reference_iteration', 'bench', 'bench_table']
+__all__ = ['PRECISIONS', 'MAX_IMAGE_SIZE', 'CHANGEABLE_ON_RESUME', 'METHODS', 'METHOD_MODULES', 'VARIANTS', 'TrainConfig',
+           'parse_value', 'resolve_config', 'register', 'load_methods', 'get_method', 'Method', 'Distributed',
+           'init_distributed', 'pick_device', 'BatchOrder', 'StepContext', 'prepare_batch', 'EMA', 'warmup_factor',
+           'TrainingDiverged', 'load_checkpoint', 'Trainer', 'RunLogger', 'evaluate', 'train', 'load_run',
+           'ShortRunConfig', 'ShortRun', 'unwrap', 'reference_langevin', 'reference_iteration', 'bench', 'bench_table']
 
 # %% ../nbs/21_train.ipynb #d6ded260
 PRECISIONS = ("fp32", "bf16", "fp16")
@@ -1006,12 +1006,15 @@ def _peak(device: torch.device, fn: Callable) -> float:
     return torch.cuda.max_memory_allocated(device) / 2**20
 
 
-def _variants(device: torch.device) -> dict[str, dict]:
-    "The project settings benchmarked on this device."
+VARIANTS = {"fp32": {}, "bf16": {"precision": "bf16"}, "bf16+cl+compile": {"precision": "bf16", "channels_last": True, "compile": True}}
+
+
+def _variants(device: torch.device, names: Sequence[str] | None = None) -> dict[str, dict]:
+    "The project settings benchmarked on this device: `names` of `VARIANTS` (default: all; the CPU has fp32 only)."
+    names = list(VARIANTS) if names is None else [check_choice(n, "variants", VARIANTS) for n in names]
     if device.type != "cuda":
-        return {"project fp32": {}}
-    return {"project fp32": {}, "project bf16": {"precision": "bf16"},
-            "project bf16+cl+compile": {"precision": "bf16", "channels_last": True, "compile": True}}
+        names = [n for n in names if n == "fp32"]
+    return {f"project {n}": VARIANTS[n] for n in names}
 
 
 def bench(
@@ -1019,12 +1022,13 @@ def bench(
     preset: str = "tiny",  # the preset whose sizes are measured
     overrides: dict | list[str] | None = None,  # settings on top of the preset (e.g. a dataset that exists here)
     repeats: int = 3,  # timed calls per measurement (the median is reported)
+    variants: Sequence[str] | None = None,  # which of `VARIANTS` to measure beside the reference (default: all; the CPU measures fp32)
 ) -> list[dict]:
     "Images/s of a Langevin step, a training iteration and sampling: the project's code against the plain reference."
     config = resolve_config(method, preset, overrides)
     rows, out = [], Path(tempfile.mkdtemp())
     try:
-        for label, settings in {"reference": {}, **_variants(pick_device(config.device, Distributed()))}.items():
+        for label, settings in {"reference": {}, **_variants(pick_device(config.device, Distributed()), variants)}.items():
             trainer = Trainer(get_method(method)(dataclasses.replace(config, **settings).validate()), out / label, progress=False)
             rows.append(_bench_one(label, trainer, repeats))
     finally:
