@@ -21,8 +21,8 @@ from .coopflow import NOISE_MODES
 from .train import Method, StepContext, TrainConfig, reference_iteration, reference_langevin, register, unwrap
 
 # %% auto #0
-__all__ = ['MODES', 'FLOWS', 'TRAIN_SIZES', 'PAPER_DATA', 'EPOCHS', 'FLOWPP_SIZES', 'OFFLINE', 'OFFLINE_PRESETS', 'TINY',
-           'RECONSTRUCTION_OPTIMIZERS', 'ImageCoopFlowConfig', 'epochs_to_iters', 'paper_presets', 'build_flow',
+__all__ = ['MODES', 'FLOWS', 'TRAIN_SIZES', 'PAPER_DATA', 'EPOCHS', 'FLOWPP_SIZES', 'OFFLINE', 'OFFLINE_PRE', 'OFFLINE_PRESETS',
+           'TINY', 'RECONSTRUCTION_OPTIMIZERS', 'ImageCoopFlowConfig', 'epochs_to_iters', 'paper_presets', 'build_flow',
            'evaluating', 'ImageCoopFlow', 'Reconstruction', 'reconstruct', 'interpolate']
 
 # %% ../nbs/22_coopflow_images.ipynb #d0869083
@@ -134,10 +134,12 @@ def paper_presets() -> dict[str, dict]:
 
 OFFLINE = dict(dataset="fashion-mnist", flow="glow", ebm_width=8, flow_levels=2, flow_blocks=4, flow_hidden=32, batch_size=28,
                n_steps=20, lr=1e-3, sample_every=100, checkpoint_every=100, log_every=10, eval_samples=2000)
-OFFLINE_PRESETS = {  # CPU-sized: the flow learns alone for 1,000 iterations, the EBM alone on its proposals for 400 (the
-    # EBM at 1e-3, ten times the paper's rate: at 1e-4 it is not ready in 400 iterations), then 400 of CoopFlow
-    "offline": dict(OFFLINE, pretrain_iters=1000, ebm_warmup_iters=400, n_iters=1800),
-    "offline-decay": dict(OFFLINE, pretrain_iters=1000, ebm_warmup_iters=400, n_iters=1800, noise="decay", noise_decay_iters=400),
+# CPU-sized CoopFlow(Pre): the flow learns alone for 1,000 iterations, the EBM alone on its proposals for 400 (at 1e-3,
+# ten times the paper's rate: at 1e-4 it is not ready in 400 iterations), then 400 of CoopFlow
+OFFLINE_PRE = dict(OFFLINE, pretrain_iters=1000, ebm_warmup_iters=400, n_iters=1800)
+OFFLINE_PRESETS = {
+    "offline": OFFLINE_PRE,
+    "offline-decay": dict(OFFLINE_PRE, noise="decay", noise_decay_iters=400),  # the noise reaches 0 at the end of the warm-up
     "offline-scratch": dict(OFFLINE, n_iters=400),
     "offline-flow": dict(OFFLINE, mode="flow", n_iters=1000),
     "offline-langevin": dict(OFFLINE, mode="langevin", n_steps=100, n_iters=400),  # the paper's short-run baseline: 100 steps
