@@ -187,6 +187,8 @@ def _add_image_method(methods, name: str, cls) -> None:
     sub.add_argument("--data", type=data_path, default=None, help="a dataset name, a folder of images (flat or one sub-folder "
                      "per class) or a .npz array (N, H, W[, C]) of uint8 or [0, 1] floats (default: the preset's dataset)")
     sub.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE", help="settings on top of the preset (listed below)")
+    sub.add_argument("--branch-from", type=Path, default=None, metavar="RUN", help="start this new run from the state of the run "
+                     "in RUN (networks, optimisers, iteration) with this command's settings: other settings after a shared start")
 
 
 def _report(metrics: dict, out: Path) -> None:
@@ -252,7 +254,8 @@ def _train_2d(args) -> None:
 def _train_images(args) -> None:
     "`train METHOD` of an image method, in the loop of chapter 21."
     overrides = args.set + ([f"dataset={args.data}"] if args.data else [])
-    metrics = loop.train(args.method, args.out, args.preset, overrides, resume=args.resume, overwrite=args.overwrite)
+    metrics = loop.train(args.method, args.out, args.preset, overrides, resume=args.resume, overwrite=args.overwrite,
+                         branch_from=args.branch_from)
     print(f"{metrics['iterations']} iterations in {metrics['seconds']:.0f} s ({metrics.get('images_per_second', 0):.0f} images/s); "
           f"{metrics['bad_iterations']} bad iterations, {metrics['rollbacks']} roll-backs")
     for name in ("config.json", "checkpoint.pt", "log.csv", "samples", "metrics.json", "run.log"):

@@ -18,7 +18,7 @@ from .core import check_choice, check_nonnegative_int, check_positive, check_pos
 from .data import bits_per_dim, dequantize, to_unit_range
 from .ebm import ConvEnergy
 from .fce import FlowNoise, NormalizedEnergy, fce_losses, initialize_log_z
-from .flows import image_flow
+from .flows import COUPLINGS, image_flow
 from .train import Method, StepContext, TrainConfig, register, unwrap
 
 # %% auto #0
@@ -40,6 +40,7 @@ class ImageFCEConfig(TrainConfig):
     flow_levels: int = 3  # Glow's levels (squeezes); half the channels are factored out after each but the last
     flow_blocks: int = 32  # ActNorm → 1×1 conv → coupling blocks per level (Glow on CIFAR-10: 32)
     flow_hidden: int = 512  # channels of the coupling conditioners (Glow: 512)
+    flow_coupling: str = "affine"  # "affine" or "additive" (Table 3's SVHN Glow: additive)
     pretrain_iters: int = 0  # the first iterations train the flow alone by maximum likelihood on data
     pretrain_lr: float = 1e-3  # Adamax rate of the flow while it pretrains
     nce_iters: int = 0  # a head start: after pretraining, this many iterations train the EBM alone against the fixed flow (NCE)
@@ -49,6 +50,7 @@ class ImageFCEConfig(TrainConfig):
     def validate(self):
         super().validate()
         check_choice(self.mode, "mode", FCE_MODES)
+        check_choice(self.flow_coupling, "flow_coupling", COUPLINGS)
         for name in ("ebm_width", "ebm_halvings", "flow_levels", "flow_blocks", "flow_hidden"):
             check_positive_int(getattr(self, name), name)
         for name in ("pretrain_iters", "nce_iters"):
@@ -69,7 +71,7 @@ class ImageFCEConfig(TrainConfig):
 
 # %% ../nbs/23_fce_images.ipynb #7626e816
 FCE_TRAIN_SIZES = {"cifar10": 50_000, "svhn": 73_257}
-FCE_GLOW = {"svhn": dict(flow_levels=3, flow_blocks=8, flow_hidden=512),  # Table 3 (with additive couplings there)
+FCE_GLOW = {"svhn": dict(flow_levels=3, flow_blocks=8, flow_hidden=512, flow_coupling="additive"),  # Table 3
             "cifar10": dict(flow_levels=3, flow_blocks=32, flow_hidden=512)}  # not in our sources: Glow's own CIFAR-10 sizes
 
 
@@ -117,7 +119,7 @@ class ImageFCE(Method):
 
     def build(self, shape):
         c = self.config
-        flow = image_flow(shape, c.flow_levels, c.flow_blocks, c.flow_hidden, seed=c.seed, factor_out=True)
+        flow = image_flow(shape, c.flow_levels, c.flow_blocks, c.flow_hidden, seed=c.seed, factor_out=True, coupling=c.flow_coupling)
         return {"ebm": NormalizedEnergy(ConvEnergy(shape[0], c.ebm_width, shape[1], halvings=c.ebm_halvings, stem=c.ebm_stem)),
                 "flow": FlowNoise(flow)}
 

@@ -17,8 +17,8 @@ from .data import _check_uint8, dequantize
 from .toy2d import Toy2D, as_sampler
 
 # %% auto #0
-__all__ = ['COUPLING_MASKS', 'FLOWPP_CIFAR_MASKS', 'FlowLayer', 'ActNorm', 'InvertibleLinear', 'AffineCoupling', 'mlp',
-           'standard_normal_log_prob', 'Flow', 'vector_flow', 'Squeeze', 'Unsqueeze', 'OnChannels', 'conv_net',
+__all__ = ['COUPLINGS', 'COUPLING_MASKS', 'FLOWPP_CIFAR_MASKS', 'FlowLayer', 'ActNorm', 'InvertibleLinear', 'AffineCoupling',
+           'mlp', 'standard_normal_log_prob', 'Flow', 'vector_flow', 'Squeeze', 'Unsqueeze', 'OnChannels', 'conv_net',
            'image_flow', 'flow_mle_step', 'fit_flow', 'mixture_log_cdf', 'mixture_log_sf', 'mixture_log_pdf',
            'mixture_logit_cdf', 'mixture_inverse_logit_cdf', 'mixture_inverse_cdf', 'changed_channels',
            'MixtureCoupling', 'concat_elu', 'AttentionConditioner', 'attention_coupling', 'VariationalDequantizer',
@@ -103,10 +103,10 @@ class InvertibleLinear(FlowLayer):
 
 # %% ../nbs/03_flows.ipynb #90106107
 class AffineCoupling(FlowLayer):
-    "y_b = x_b·exp(log_s(x_a)) + t(x_a) on one half of the channels; `conditioner` maps x_a to (raw log_s, t)."
-    def __init__(self, conditioner: nn.Module, channels: int, parity: int = 0, scale_bound: float = 2.0):
+    "y_b = x_b·exp(log_s(x_a)) + t(x_a) on one half of the channels; `conditioner` maps x_a to (raw log_s, t), or to t alone when `additive` (log_s = 0: NICE's and Glow's additive coupling, volume-preserving)."
+    def __init__(self, conditioner: nn.Module, channels: int, parity: int = 0, scale_bound: float = 2.0, additive: bool = False):
         super().__init__()
-        self.conditioner, self.channels, self.parity = conditioner, channels, parity % 2
+        self.conditioner, self.channels, self.parity, self.additive = conditioner, channels, parity % 2, additive
         self.scale_bound = check_positive(scale_bound, "scale_bound")
 
     def _split(self, x):
@@ -117,6 +117,9 @@ class AffineCoupling(FlowLayer):
         return torch.cat([kept, changed] if self.parity == 0 else [changed, kept], 1)
 
     def _scale_shift(self, kept):
+        if self.additive:
+            shift = self.conditioner(kept)
+            return torch.zeros_like(shift), shift
         raw, shift = self.conditioner(kept).chunk(2, dim=1)
         return self.scale_bound * torch.tanh(raw / self.scale_bound), shift
 
@@ -264,6 +267,9 @@ def conv_net(in_channels: int, out_channels: int, hidden: int = 64) -> nn.Sequen
     return net
 
 
+COUPLINGS = ("affine", "additive")
+
+
 def image_flow(
     shape: tuple[int, int, int],  # image shape (C, H, W); H and W divisible by 2^n_levels
     n_levels: int = 2,  # squeezes, each followed by `n_blocks` blocks
@@ -271,11 +277,12 @@ def image_flow(
     hidden: int = 64,  # channels of the conditioners
     seed: int = 0,  # seed for the random rotations that initialise the 1×1 convolutions
     factor_out: bool = False,  # Glow's multi-scale architecture: after each level but the last, half the channels are latents
+    coupling: str = "affine",  # "affine" or "additive" (the scale fixed at 1)
 ) -> Flow:
     "A Glow-style flow on images: per level a squeeze, then blocks of ActNorm, an invertible 1×1 conv and a coupling."
     c, h, w = shape
     n_levels, n_blocks = check_positive_int(n_levels, "n_levels"), check_positive_int(n_blocks, "n_blocks")
-    hidden = check_positive_int(hidden, "hidden")
+    hidden, additive = check_positive_int(hidden, "hidden"), check_choice(coupling, "coupling", COUPLINGS) == "additive"
     if h % 2**n_levels or w % 2**n_levels:
         raise ValueError(f"height and width must be divisible by 2^n_levels = {2**n_levels}, got {h}×{w}")
     g = torch.Generator().manual_seed(seed)
@@ -286,7 +293,7 @@ def image_flow(
         for k in range(n_blocks):
             kept = c // 2 if k % 2 == 0 else c - c // 2
             layers += [ActNorm(c), InvertibleLinear(c, generator=g),
-                       AffineCoupling(conv_net(kept, 2 * (c - kept), hidden), c, parity=k % 2)]
+                       AffineCoupling(conv_net(kept, (1 if additive else 2) * (c - kept), hidden), c, parity=k % 2, additive=additive)]
         return layers
 
     def levels(c, remaining):

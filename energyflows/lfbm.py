@@ -5,22 +5,21 @@
 # %% ../nbs/24_lfbm.ipynb #098120bb
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 
+from . import train as loop
 from .coopflow_images import evaluating
-from .core import (RunFolder, check_choice, check_nonnegative, check_positive, check_positive_int, map_processes,
-                              setting_differences)
+from .core import check_choice, check_nonnegative, check_positive, check_positive_int
 from .data import random_square_mask, salt_pepper_mask, to_unit_range
 from .ebm import ConvEnergy, ConvGenerator, MLPEnergy
 from .flows import standard_normal_log_prob, vector_flow
 from .langevin import LangevinResult, langevin
 from .metrics import auprc
-from .train import Method, StepContext, TrainConfig, register, resolve_config, train, unwrap
+from .train import Method, StepContext, TrainConfig, register, unwrap
 
 # %% auto #0
 __all__ = ['PRIORS', 'INFERENCES', 'CORRUPTIONS', 'LFBM_TRAIN_SIZES', 'LFBM_PRESETS', 'LFBMConfig', 'sweep_presets',
@@ -103,10 +102,11 @@ def lfbm_presets() -> dict[str, dict]:
     presets["mnist-anomaly"] = dict(gpu, dataset="mnist", latent=16, exclude_label=1, n_iters=_epochs(50, "mnist", 100),
                                     eval_samples=0)
     presets.update({f"{name}-sigma0.3": dict(presets[name], sigma=0.3) for name in list(presets)})  # the public code's σ
-    offline = dict(dataset="fashion-mnist", batch_size=32, lr=2e-4, prior_lr=1e-4, latent=32, sigma=0.3, generator_width=8,
-                   flow_blocks=4, flow_hidden=128, infer_steps=20, test_infer_steps=20, n_iters=1500, log_every=25, sample_every=500,
-                   checkpoint_every=500, eval_samples=2000)  # σ and test-time steps of the stored study
-    presets.update({"offline": offline, "offline-sigma1": dict(offline, sigma=1.0), "offline-abp": dict(offline, prior="gaussian"),
+    offline = dict(dataset="fashion-mnist", batch_size=32, lr=2e-4, prior_lr=1e-4, latent=32, sigma=1.0, generator_width=8,
+                   flow_blocks=4, flow_hidden=128, infer_steps=20, test_infer_steps=100, n_iters=1500, log_every=25, health_every=250,
+                   sample_every=500, checkpoint_every=500, eval_samples=2000)  # Table 9's σ; 100 test-time steps (the chapter measures 400)
+    presets.update({"offline": offline, "offline-sigma0.3": dict(offline, sigma=0.3), "offline-abp": dict(offline, prior="gaussian"),
+                    "offline-abp-sigma0.3": dict(offline, prior="gaussian", sigma=0.3),
                     "offline-lebm": dict(offline, prior="ebm", prior_lr=2e-5),
                     "offline-vae": dict(offline, inference="encoder"),
                     "offline-anomaly": dict(offline, exclude_label=1, n_iters=400, eval_samples=0),
@@ -431,28 +431,10 @@ def recovery_mse(
     return recovered, pixel_mse(recovered, images, 1 - masks)
 
 
-def _study_job(
-    job: tuple[str, str, dict],  # (preset, run folder, settings on top of the preset)
-) -> dict:
-    "Train one run of a study and return its metrics: a finished run of the same resolved settings is read, an interrupted one resumed; a run of other settings is trained again."
-    preset, out, overrides = job
-    settings = dataclasses.asdict(resolve_config("lfbm", preset, overrides or None))
-    folder = RunFolder(out, "lfbm")
-    same = folder.holds(settings)
-    if same and folder.file("metrics.json").exists():
-        return folder.metrics()
-    if folder.holds_run() and not same:
-        changed = setting_differences(folder.config(), settings, settings)
-        print(f"{out} holds a run of other settings ({'; '.join(changed)}): training it again")
-    resume = same and folder.file("checkpoint.pt").exists()
-    return train("lfbm", out, preset=preset, overrides=overrides or None, resume=resume, overwrite=not resume, progress=False)
-
-
 def run_study(
     jobs: list[tuple[str, str, dict]],  # (preset, run folder, settings on top of the preset) per run
     workers: int = 2,  # processes (1: here, one after another)
     progress: bool | None = None,  # a progress bar over the runs (default: not under nbdev_test)
 ) -> list[dict]:
-    "Train the runs of a study on `workers` processes and return their metrics in order; finished runs of the same settings are read back."
-    from energyflows import lfbm  # workers import the module, also when this runs inside the notebook
-    return map_processes(lfbm._study_job, jobs, workers, "LFBM study runs", progress)
+    "Chapter 21's `run_study` for LFBM runs: train them on `workers` processes and return their metrics in order; finished runs of the same settings are read back."
+    return loop.run_study([("lfbm", *job) for job in jobs], workers, progress)

@@ -27,7 +27,7 @@ from tqdm.auto import tqdm
 
 from .core import (CheckpointError, Interrupted, RunFolder, check_choice, check_fraction, check_nonnegative,
                               check_nonnegative_int, check_positive, check_positive_int, deferred_interrupt, in_test,
-                              read_checkpoint, report_data, save_checkpoint, setting_differences)
+                              map_processes, read_checkpoint, report_data, save_checkpoint, setting_differences)
 from .data import dequantize, random_flip, to_unit_range
 from .ebm import ConvEnergy, revise
 from .langevin import LangevinResult, NonFiniteError
@@ -36,8 +36,9 @@ from .langevin import LangevinResult, NonFiniteError
 __all__ = ['PRECISIONS', 'MAX_IMAGE_SIZE', 'CHANGEABLE_ON_RESUME', 'METHODS', 'METHOD_MODULES', 'VARIANTS', 'TrainConfig',
            'parse_value', 'resolve_config', 'register', 'load_methods', 'get_method', 'Method', 'Distributed',
            'init_distributed', 'pick_device', 'BatchOrder', 'StepContext', 'prepare_batch', 'EMA', 'warmup_factor',
-           'TrainingDiverged', 'load_checkpoint', 'Trainer', 'RunLogger', 'evaluate', 'train', 'load_run',
-           'ShortRunConfig', 'ShortRun', 'unwrap', 'reference_langevin', 'reference_iteration', 'bench', 'bench_table']
+           'TrainingDiverged', 'load_checkpoint', 'Trainer', 'RunLogger', 'evaluate', 'train', 'study_run', 'run_study',
+           'load_run', 'ShortRunConfig', 'ShortRun', 'unwrap', 'reference_langevin', 'reference_iteration', 'bench',
+           'bench_table']
 
 # %% ../nbs/21_train.ipynb #d6ded260
 PRECISIONS = ("fp32", "bf16", "fp16")
@@ -603,6 +604,28 @@ class Trainer:
         self.snapshot = copy.deepcopy(state)
         self._load(state, path)
 
+    def branch(self, source) -> tuple[Path, list[str]]:
+        "Take the state of another run (`source`: its folder or checkpoint) as this new run's start, at these settings' learning rates; return the checkpoint's path and the settings that differ."
+        path = Path(source)
+        path = path / "checkpoint.pt" if path.is_dir() else path
+        state = load_checkpoint(path)
+        problems = [] if state["method"] == self.method.name else [f"it is a {state['method']!r} run, not {self.method.name!r}"]
+        if tuple(state["shape"]) != self.shape:
+            problems.append(f"its images have shape {tuple(state['shape'])}, these {self.shape}")
+        if state["iteration"] > self.config.n_iters:
+            problems.append(f"it is at iteration {state['iteration']}, beyond n_iters = {self.config.n_iters}")
+        if problems:
+            raise CheckpointError(f"cannot branch from {path}: {'; '.join(problems)}")
+        rates = {name: [group["base_lr"] for group in optimizer.param_groups] for name, optimizer in self.optimizers.items()}
+        self._load(state, path)
+        if self.ema is not None and state["ema"] is None:  # a source without averages: they start from its weights
+            self.ema = EMA(self.models, self.config.ema)
+        for name, optimizer in self.optimizers.items():  # the optimiser's moments carry on; its rates are these settings'
+            for group, rate in zip(optimizer.param_groups, rates[name]):
+                group["base_lr"] = rate
+        settings = dataclasses.asdict(self.config)
+        return path, setting_differences(state["config"], settings, [k for k in settings if k not in CHANGEABLE_ON_RESUME])
+
     def _check_state(self, state: dict, path: Path):
         "Refuse a checkpoint of another method, of other settings or images, or one further on than `n_iters`."
         settings = dataclasses.asdict(self.config)
@@ -670,9 +693,13 @@ class Trainer:
     def run(self,
             resume: bool = False,  # continue from the run folder's checkpoint
             overwrite: bool = False,  # replace a run that is already in the folder
+            branch_from=None,  # a new run that starts from another run's state (its folder or checkpoint), with these settings
            ) -> dict:
-        "Train to `n_iters` (continuing from the checkpoint with `resume`); merge metrics.json; return the metrics."
+        "Train to `n_iters` (continuing from the checkpoint with `resume`, or from another run's with `branch_from`); merge metrics.json; return the metrics."
+        if resume and branch_from is not None:
+            raise ValueError("`branch_from` starts a new run from another run's state; it cannot be combined with `resume`")
         settings = dataclasses.asdict(self.config)
+        branched = self.branch(branch_from) if branch_from is not None else None  # checked before the folder is touched
         if self.parallel.main:  # the other processes wait at the barrier below: nothing is written before the checks pass
             self.folder.open(settings, resume, changeable=CHANGEABLE_ON_RESUME, overwrite=overwrite)
         if resume:
@@ -681,11 +708,13 @@ class Trainer:
                 return self._finished()
         if self.parallel.main:
             self.folder.start(settings, self.iteration)
+            if branched is not None:
+                self._record_branch(*branched)
             if self.data_summary is not None:
                 report_data(self.data_summary, self.out)
         self._barrier()
         if not resume:
-            self.checkpoint()  # the first roll-back point: the initial state
+            self.checkpoint()  # the first roll-back point: the initial state (a branch: its source's)
         logger = RunLogger(self.out, self.iteration, enabled=self.parallel.main)
         start, start_iteration, logs = time.time(), self.iteration, {}
         bar = tqdm(total=self.config.n_iters, initial=self.iteration, desc=self.method.name, leave=False,
@@ -704,6 +733,13 @@ class Trainer:
             logger.close()
         seconds = time.time() - start
         return self._finish(logs, seconds, self.iteration - start_iteration)
+
+    def _record_branch(self, path: Path, changed: list[str]):
+        "run.log says where the branch came from and what it changed; log.csv starts with the source's rows up to the branch point."
+        self.folder.note(f"branched from {path} at iteration {self.iteration}; " + ("; ".join(changed) if changed else "no setting changed"))
+        source_log = path.parent / "log.csv"
+        if source_log.exists():
+            shutil.copyfile(source_log, self.out / "log.csv")  # RunLogger keeps the rows up to this iteration
 
     def _interrupted(self):
         "After a Ctrl-C: checkpoint the iteration reached (unless it just was), note it, stop with `Interrupted`."
@@ -833,6 +869,7 @@ def train(
     resume: bool = False,  # continue the run in `out` from its checkpoint, with its saved settings
     progress: bool | None = None,  # progress bar (default: on, except under nbdev_test)
     overwrite: bool = False,  # replace a run that is already in `out`
+    branch_from=None,  # a new run in `out` that starts from the state of this run (folder or checkpoint), with these settings
 ) -> dict:
     "Train `method` into `out` and return its metrics (what `energyflows train` runs)."
     cls = get_method(method)
@@ -844,7 +881,35 @@ def train(
         config = folder.build(cls.Config, settings).validate()
     else:
         config = resolve_config(method, preset or "tiny", overrides)
-    return Trainer(cls(config), out, progress).run(resume=resume, overwrite=overwrite)
+    return Trainer(cls(config), out, progress).run(resume=resume, overwrite=overwrite, branch_from=branch_from)
+
+
+def study_run(
+    job: tuple,  # (method, preset, run folder, settings on top of the preset[, the run it branches from])
+) -> dict:
+    "Train one run of a study and return its metrics: a finished run of the same resolved settings is read back, an interrupted one resumed; a run of other settings is trained again."
+    method, preset, out, overrides, *source = job
+    settings = dataclasses.asdict(resolve_config(method, preset, overrides or None))
+    folder = RunFolder(out, method)
+    same = folder.holds(settings)
+    if same and folder.file("metrics.json").exists():
+        return folder.metrics()
+    if folder.holds_run() and not same:
+        changed = setting_differences(folder.config(), settings, settings)
+        print(f"{out} holds a run of other settings ({'; '.join(changed)}): training it again")
+    resume = same and folder.file("checkpoint.pt").exists()
+    return train(method, out, preset=preset, overrides=overrides or None, resume=resume, overwrite=not resume, progress=False,
+                 branch_from=source[0] if source and not resume else None)
+
+
+def run_study(
+    jobs: list[tuple],  # `study_run`'s jobs (a branch's source must be finished: run it in an earlier call)
+    workers: int = 2,  # processes (1: here, one after another)
+    progress: bool | None = None,  # a progress bar over the runs (default: not under nbdev_test)
+) -> list[dict]:
+    "Train the runs of a study of image methods on `workers` processes and return their metrics in order; finished runs of the same settings are read back."
+    from energyflows import train as loop  # workers import the module, also when this runs inside the notebook
+    return map_processes(loop.study_run, jobs, workers, "study runs", progress)
 
 
 def load_run(
