@@ -3,44 +3,26 @@
     python tools/coopflow_branches.py NAME '{"lr": 0.001, "ebm_warmup_iters": 400, "n_iters": 1800}' [--root DIR]
 
 The first call trains the `offline` preset's 1,000 pretraining iterations into DIR/pre (default /tmp/coopflow-branches).
-Each call copies that folder to DIR/runs/NAME, writes the given settings into the copy's config and checkpoint (the
-EBM's and flow's learning rates into their optimisers too), and resumes it to `n_iters` (default 1,400). This is a
-research shortcut, not a feature: `train --resume` refuses changed settings on purpose. It prints one JSON line and
-appends it to DIR/results.jsonl: minutes, the last health figures, FD-FMNIST (2,000 samples) of the flow's proposals
-x̂ and of the revisions x̃ at the training and the test step sizes.
+Each call starts DIR/runs/NAME from that run's state with the given settings on top of `offline` (chapter 21's
+`branch_from`: the optimisers' moments carry on at the new rates) and trains it to `n_iters` (default 1,400). It
+prints one JSON line and appends it to DIR/results.jsonl: minutes, the last health figures, FD-FMNIST (2,000
+samples) of the flow's proposals x̂ and of the revisions x̃ at the training and the test step sizes.
 """
 from __future__ import annotations
 
 import argparse
 import dataclasses
 import json
-import shutil
 import time
 from pathlib import Path
-
-import torch
 
 from energyflows.metrics import offline_fd
 from energyflows.train import load_run, train
 
-OPTIMIZER_RATES = (("ebm", "lr"), ("flow", "flow_lr"), ("dequantizer", "flow_lr"))  # optimiser, the setting of its rate
-
 
 def branch(pre: Path, run: Path, settings: dict, n_iters: int) -> dict:
-    "Copy the pretrained run `pre` to `run`, put `settings` in its config and checkpoint, and train it on to `n_iters`."
-    shutil.rmtree(run, ignore_errors=True)
-    shutil.copytree(pre, run)
-    config = json.loads((run / "config.json").read_text())
-    config.update(settings)
-    (run / "config.json").write_text(json.dumps(config, indent=2))
-    state = torch.load(run / "checkpoint.pt", weights_only=False)
-    state["config"].update(settings)
-    for optimizer, key in OPTIMIZER_RATES:
-        if key in settings and optimizer in state["optimizers"]:
-            for group in state["optimizers"][optimizer]["param_groups"]:
-                group["base_lr"] = group["lr"] = settings[key]
-    torch.save(state, run / "checkpoint.pt")
-    return train("coopflow", run, resume=True, overrides={"n_iters": n_iters}, progress=False)
+    "A new run in `run` that starts from the pretrained run `pre` (chapter 21's `branch_from`) with `settings`, trained to `n_iters`."
+    return train("coopflow", run, "offline", {**settings, "n_iters": n_iters}, progress=False, overwrite=True, branch_from=pre)
 
 
 def scores(run: Path, n: int = 2000) -> dict:
@@ -68,7 +50,7 @@ def main():
     if not (pre / "metrics.json").exists():
         train("coopflow", pre, "offline", {"n_iters": 1000}, progress=False)  # the pretraining: the EBM is not trained yet
     clock = time.time()
-    result = branch(pre, args.root / "runs" / args.name, {"n_iters": 1000, **settings}, n_iters)
+    result = branch(pre, args.root / "runs" / args.name, settings, n_iters)
     line = {"name": args.name, "settings": settings, "n_iters": n_iters, "minutes": round((time.time() - clock) / 60, 2),
             "health": result.get("health"), "bad_iterations": result["bad_iterations"], **scores(args.root / "runs" / args.name)}
     print(json.dumps(line))
