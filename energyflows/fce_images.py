@@ -86,7 +86,7 @@ def fce_paper_presets() -> dict[str, dict]:
     return {"paper": presets["cifar10"], **presets}
 
 
-FCE_OFFLINE = dict(dataset="fashion-mnist", ebm_width=32, ebm_halvings=2, ebm_stem=True, flow_levels=2, flow_blocks=4, flow_hidden=32,
+FCE_OFFLINE = dict(dataset="fashion-mnist", ebm_width=64, ebm_halvings=3, ebm_stem=False, flow_levels=2, flow_blocks=4, flow_hidden=32,
                    batch_size=64, lr=1e-3,
                    flow_lr=1e-5, pretrain_iters=1000, n_iters=1500, log_every=10, sample_every=250, checkpoint_every=250,
                    eval_samples=2000)
