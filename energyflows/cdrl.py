@@ -22,7 +22,7 @@ from .core import (CheckpointError, RunFolder, RunFolderError, check_choice, che
                               seed_everything, setting_differences, train_loop, write_json)
 from .coopflow import RunawayGuard, extent, torch_threads
 from .langevin import LangevinResult, check_batch, langevin
-from .metrics import _kl, sample_metrics
+from .metrics import _kl, about_metrics, cloud_density_scores, cloud_exact_scores, cloud_sample_scores, sample_metrics
 from .toy2d import (BOX, Checkerboard, Grid, Toy2D, _log_ndtr_difference, as_sampler, check_data_name, get_dataset,
                                to_user_units)
 from .train import EMA
@@ -541,8 +541,8 @@ def evaluate_cdrl(
     "Exact data: per-level grid KLs of the EBM densities and chapter 04's sample metrics; a cloud: the held-out scores of the samples and of the level-0 density."
     samples = sample_cdrl(model, n_samples, n_steps=n_steps, generator=torch.Generator().manual_seed(seed))
     if not data.exact:
-        scores = data.sample_scores(samples) | data.density_scores(lambda x: model.log_marginal(x.to(model.logsnr.device), 0))
-        return scores | ({"exact": data.exact_scores(samples)} if getattr(data, "truth", None) is not None else {})
+        scores = cloud_sample_scores(data, samples) | cloud_density_scores(data, lambda x: model.log_marginal(x.to(model.logsnr.device), 0))
+        return scores | ({"exact": cloud_exact_scores(data, samples)} if getattr(data, "truth", None) is not None else {})
     kls = [level_density_kl(model, data, t, grid_n) for t in range(model.ladder.n_levels)]
     return {"level_kl": kls} | sample_metrics(data, samples)
 
@@ -631,7 +631,7 @@ def baseline_scores(
     points = data.sample(n, seed=seed)
     normal, noise = torch.randn(n, 2, generator=generator), torch.randn(n, 2, generator=generator)
     fitted = points.mean(0) + noise @ torch.linalg.cholesky(torch.cov(points.T)).T
-    score = (lambda x: sample_metrics(data, x)) if data.exact else data.sample_scores
+    score = (lambda x: sample_metrics(data, x)) if data.exact else (lambda x: cloud_sample_scores(data, x))
     return {"standard_normal": score(normal), "fitted_gaussian": score(fitted)}
 
 
@@ -673,7 +673,7 @@ def run_cdrl2d(
     fig.savefig(folder.file("cdrl.png"), dpi=100, bbox_inches="tight")
     plt.close(fig)
     metrics.update(method=config.method, seconds=round(history["seconds"], 2), iterations=config.n_iters,
-                   rollbacks=history["rollbacks"], baselines=baseline_scores(data, seed=config.seed + 2), **data.about_metrics())
+                   rollbacks=history["rollbacks"], baselines=baseline_scores(data, seed=config.seed + 2), **about_metrics(data))
     return folder.finish(metrics, config.n_iters)
 
 # %% ../nbs/27_cdrl.ipynb #5f59fd47

@@ -27,7 +27,8 @@ from .core import (CheckpointError, Interrupted, RunFolder, check_choice, check_
 from .ebm import MLPEnergy, ebm_update, revise, short_run_sample, train_short_run
 from .flows import Flow, fit_flow, flow_mle_step, vector_flow
 from .langevin import LangevinResult, NonFiniteError, noise_decay
-from .metrics import _kl, density_metrics, sample_metrics, smoothed_histogram
+from .metrics import (_kl, about_metrics, cloud_density_scores, cloud_exact_scores, cloud_sample_scores, density_metrics,
+                                 sample_metrics, smoothed_histogram)
 from .toy2d import FAMILY, FAMILY_PREFIX, Toy2D, as_sampler, check_data_name, get_dataset, to_user_units
 
 # %% auto #0
@@ -388,14 +389,14 @@ def _measure(data: Toy2D, samples: torch.Tensor | None = None, log_prob=None) ->
     "Chapter 04's metrics of one part of a run, of its samples and/or its density: exact ones for a dataset, held-out scores for a cloud."
     out = {}
     if samples is not None:
-        out.update(sample_metrics(data, samples) if data.exact else data.sample_scores(samples))
+        out.update(sample_metrics(data, samples) if data.exact else cloud_sample_scores(data, samples))
     if log_prob is not None:
         if data.exact:
             if samples is not None:
                 out["tv_samples"] = out.pop("tv")
             out.update(density_metrics(data, log_prob))  # kl_density and tv (of the density)
         else:
-            out.update(data.density_scores(log_prob))
+            out.update(cloud_density_scores(data, log_prob))
     return out
 
 
@@ -418,7 +419,7 @@ def evaluate_coopflow(
             samples["mle_flow"] = mle_flow.sample(n, generator=generator)
             metrics["mle_flow"] = _measure(data, samples["mle_flow"], mle_flow.log_prob)
         if getattr(data, "truth", None) is not None:
-            metrics["exact"] = {part: data.exact_scores(x) for part, x in samples.items()}
+            metrics["exact"] = {part: cloud_exact_scores(data, x) for part, x in samples.items()}
     return metrics, x_init, x_revised
 
 
@@ -598,7 +599,7 @@ def run_coopflow2d(
                    diverged_at=run["rollbacks"][0]["detected"] if run["rollbacks"] else None, rollbacks=run["rollbacks"],
                    stopped_at=run["stopped_at"], selected_iteration=run["selected_iteration"],
                    runaway_iters=int(sum(history.get("unhealthy", []))), train_sample_extent=max(history.get("sample_extent", [0.0])),
-                   **data.about_metrics())
+                   **about_metrics(data))
     if mle is not None:
         metrics["mle_baseline"] = {**mle[1], "what": "a flow of the same size trained by maximum likelihood on the same points "
                                                     "for the same wall time, in a second process"}
@@ -759,7 +760,7 @@ def run_family_study(
 def family_floor(name: str, n: int = 20_000, seed: int = 7) -> float:
     "The sample-KL of `n` fresh exact samples of the member: the floor no sampler can beat with this metric."
     cloud = get_dataset(FAMILY_PREFIX + name)
-    return cloud.exact_scores(cloud.to_model(FAMILY[name].sample(n, seed=seed)))["kl_samples"]
+    return cloud_exact_scores(cloud, cloud.to_model(FAMILY[name].sample(n, seed=seed)))["kl_samples"]
 
 
 def family_table(rows: list[dict]) -> str:

@@ -25,7 +25,7 @@ from .core import (CheckpointError, RunFolder, check_choice, check_nonnegative_i
                               seed_everything, train_loop, write_json)
 from .ebm import MLPEnergy
 from .flows import ActNorm, Flow, fit_flow, vector_flow
-from .metrics import density_metrics
+from .metrics import about_metrics, cloud_density_scores, cloud_exact_scores, cloud_sample_scores, density_metrics
 from .toy2d import FAMILY_PREFIX, Grid, Toy2D, check_data_name, get_dataset, to_user_units
 
 # %% auto #0
@@ -487,15 +487,15 @@ def fce2d_cloud_metrics(
     "Without an exact density: held-out KL of each density, the held-out scores of the flows' and the EBM's samples, c's error; `exact` for the family."
     generator = torch.Generator().manual_seed(seed)
     densities = {"ebm": ebm, "flow": flow.log_prob, **({"flow_mle": flow_mle.log_prob} if flow_mle is not None else {})}
-    out = {f"{name}_kl_heldout": cloud.density_scores(log_prob)["kl_heldout_density"] for name, log_prob in densities.items()}
+    out = {f"{name}_kl_heldout": cloud_density_scores(cloud, log_prob)["kl_heldout_density"] for name, log_prob in densities.items()}
     samples = {"flow_samples": flow.sample(n, generator=generator), "ebm_samples": importance_resample(ebm, flow, n, generator=generator)}
     if mle_baseline is not None:
         samples["mle_flow"] = mle_baseline.sample(n, generator=generator)
     for name, x in samples.items():
-        out.update({f"{name}_{key}": value for key, value in cloud.sample_scores(x).items()})
+        out.update({f"{name}_{key}": value for key, value in cloud_sample_scores(cloud, x).items()})
     out["log_z_error"] = log_z_error(ebm)
     if getattr(cloud, "truth", None) is not None:
-        out["exact"] = {name: cloud.exact_scores(x) for name, x in samples.items()}
+        out["exact"] = {name: cloud_exact_scores(cloud, x) for name, x in samples.items()}
     return out
 
 
@@ -536,7 +536,7 @@ def run_fce2d(
     measured = (fce2d_metrics(data, ebm, flow, row["flow_mle"], config.eval_points, mle_baseline=mle[0] if mle else None) if data.exact
                 else fce2d_cloud_metrics(data, ebm, flow, row["flow_mle"], mle_baseline=mle[0] if mle else None))
     metrics = {**{key: value for key, value in row.items() if key not in ("ebm", "flow", "flow_mle", "history", "config")},
-               **measured, **data.about_metrics()}
+               **measured, **about_metrics(data)}
     if mle is not None:
         metrics["mle_baseline"] = {**mle[1], "what": "a flow of the same size trained by maximum likelihood on the same points "
                                                     "for the same wall time, in a second process"}

@@ -12,14 +12,14 @@ import torch.nn.functional as F
 
 from .core import check_finite, check_points, check_positive, check_positive_int
 from .langevin import check_batch
-from .toy2d import BOX, Grid, Toy2D
+from .toy2d import BOX, HELD_OUT, SCORE_CELLS, SCORE_POINTS, Grid, PointCloud, Toy2D
 
 # %% auto #0
 __all__ = ['FID_WEIGHTS_NAME', 'FID_WEIGHTS_URL', 'density_metrics', 'smoothed_histogram', 'sample_metrics', 'mmd',
-           'gaussian_statistics', 'frechet_distance', 'load_fid_inception', 'inception_features', 'fid',
-           'FashionClassifier', 'classifier_accuracy', 'fashion_classifier_path', 'train_fashion_classifier',
-           'load_fashion_classifier', 'fashion_features', 'fashion_reference_statistics', 'offline_fd', 'mse', 'psnr',
-           'auroc', 'auprc']
+           'cloud_sample_scores', 'cloud_density_scores', 'cloud_exact_scores', 'about_metrics', 'gaussian_statistics',
+           'frechet_distance', 'load_fid_inception', 'inception_features', 'fid', 'FashionClassifier',
+           'classifier_accuracy', 'fashion_classifier_path', 'train_fashion_classifier', 'load_fashion_classifier',
+           'fashion_features', 'fashion_reference_statistics', 'offline_fd', 'mse', 'psnr', 'auroc', 'auprc']
 
 # %% ../nbs/04_metrics.ipynb #040e0972
 def density_metrics(
@@ -100,6 +100,49 @@ def mmd(
     k = torch.exp(-d2 / h2)
     n = len(x)
     return float(k[:n, :n].mean() + k[n:, n:].mean() - 2 * k[:n, n:].mean())
+
+# %% ../nbs/04_metrics.ipynb #7d0926cc
+def cloud_sample_scores(
+    cloud: PointCloud,  # a user's points (`get_dataset(PATH)`)
+    samples: torch.Tensor,  # (N, 2) model samples in the cloud's model units
+) -> dict[str, float]:
+    "KL(held-out histogram ‖ histogram of `samples`), the MMD² to the held-out points (user units) and the share of samples off the grid."
+    reference = smoothed_histogram(cloud.held_out, n=SCORE_CELLS)[0]
+    q, outside = smoothed_histogram(samples, n=SCORE_CELLS)
+    held = cloud.to_user(cloud.held_out[:SCORE_POINTS])
+    return {"kl_heldout": _kl(reference, q), "out_of_box": outside,
+            "mmd": mmd(cloud.to_user(samples[:SCORE_POINTS]), held, bandwidth=cloud.bandwidth)}
+
+
+def cloud_density_scores(
+    cloud: PointCloud,  # a user's points
+    log_prob,  # a model's log-density (possibly unnormalised) of (N, 2) points in model units
+) -> dict[str, float]:
+    "KL(held-out histogram ‖ the model density normalised on the same cells)."
+    reference = smoothed_histogram(cloud.held_out, n=SCORE_CELLS)[0]
+    return {"kl_heldout_density": _kl(reference, Grid(n=SCORE_CELLS).probabilities(log_prob))}
+
+
+def cloud_exact_scores(
+    cloud: PointCloud,  # points of a family member (`get_dataset("family:NAME")`: its `truth` is known)
+    samples: torch.Tensor,  # (N, 2) model samples in the cloud's model units
+) -> dict[str, float]:
+    "`sample_metrics` of `samples` against the member's exact density, in its evaluation frame."
+    frame = cloud.frame()
+    return sample_metrics(frame, frame.from_user(cloud.to_user(samples)))
+
+
+def about_metrics(
+    data: Toy2D,  # a teaching set or a family member (exact density) or a user's points (`PointCloud`)
+) -> dict:
+    "What a run's metrics.json says about how its models were measured: for a cloud, against what, and what its training points themselves score."
+    if data.exact:
+        return {"exact_density": True}
+    cloud = data
+    return {"exact_density": False, "mmd_bandwidth": cloud.bandwidth, "held_out_points": len(cloud.held_out),
+            "measured_against": f"the {len(cloud.held_out)} held-out points ({HELD_OUT:.0%} of {cloud.name}, never trained on): "
+                                f"KL from their smoothed {SCORE_CELLS}x{SCORE_CELLS} histogram, and MMD² in the data's units",
+            "training_points": cloud_sample_scores(cloud, cloud.train)}
 
 # %% ../nbs/04_metrics.ipynb #f1857a95
 import hashlib

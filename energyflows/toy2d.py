@@ -64,10 +64,6 @@ class Toy2D:
         "The map from model units to the data's own, to store with a run (`to_user_units`): None, they are the same here."
         return None
 
-    def about_metrics(self) -> dict:
-        "What a run's metrics.json says about how its models were measured."
-        return {"exact_density": True}
-
     def _sample(self, n, generator): raise NotImplementedError
     def _log_prob(self, x): raise NotImplementedError
     def __repr__(self): return f"{type(self).__name__}()"
@@ -405,40 +401,13 @@ class PointCloud(Toy2D):
         return self.train[torch.randint(len(self.train), (n,), generator=generator)]
 
     def _log_prob(self, x):
-        raise NotImplementedError(f"{self.name} is a point cloud: it has no exact density (use `sample_scores` or `density_scores`)")
+        raise NotImplementedError(f"{self.name} is a point cloud: it has no exact density (chapter 04's `cloud_sample_scores` and `cloud_density_scores` score a model against its held-out points)")
 
-    def _held_histogram(self) -> torch.Tensor:
-        "The smoothed histogram of the held-out points on the score cells."
-        from energyflows.metrics import smoothed_histogram
-        return smoothed_histogram(self.held_out, n=SCORE_CELLS)[0]
-
-    def sample_scores(self, samples: torch.Tensor) -> dict[str, float]:
-        "KL(held-out histogram ‖ histogram of `samples`), the MMD² to the held-out points (user units) and the share of samples off the grid."
-        from energyflows.metrics import _kl, mmd, smoothed_histogram
-        q, outside = smoothed_histogram(samples, n=SCORE_CELLS)
-        held = self.to_user(self.held_out[:SCORE_POINTS])
-        return {"kl_heldout": _kl(self._held_histogram(), q), "out_of_box": outside,
-                "mmd": mmd(self.to_user(samples[:SCORE_POINTS]), held, bandwidth=self.bandwidth)}
-
-    def density_scores(self, log_prob) -> dict[str, float]:
-        "KL(held-out histogram ‖ a model density `log_prob` (model units) normalised on the same cells)."
-        from energyflows.metrics import _kl
-        return {"kl_heldout_density": _kl(self._held_histogram(), Grid(n=SCORE_CELLS).probabilities(log_prob))}
-
-    def exact_scores(self, samples: torch.Tensor) -> dict[str, float]:
-        "With `truth` (a family member): `sample_metrics` of `samples` (model units) against the exact density, in its evaluation frame."
+    def frame(self) -> "Framed":
+        "With `truth` (a family member): its evaluation frame (built once), where chapter 04 scores samples exactly."
         if self.truth is None:
-            raise ValueError(f"{self.name} has no exact density (`truth`): use `sample_scores`")
-        from energyflows.metrics import sample_metrics
-        frame = self.__dict__.get("_frame") or self.__dict__.setdefault("_frame", Framed(self.truth))
-        return sample_metrics(frame, frame.from_user(self.to_user(samples)))
-
-    def about_metrics(self) -> dict:
-        "How the models were measured without an exact density, and what the training points themselves score."
-        return {"exact_density": False, "mmd_bandwidth": self.bandwidth, "held_out_points": len(self.held_out),
-                "measured_against": f"the {len(self.held_out)} held-out points ({HELD_OUT:.0%} of {self.name}, never trained on): "
-                                    f"KL from their smoothed {SCORE_CELLS}x{SCORE_CELLS} histogram, and MMD² in the data's units",
-                "training_points": self.sample_scores(self.train)}
+            raise ValueError(f"{self.name} has no exact density (`truth`): score its samples against the held-out points")
+        return self.__dict__.get("_frame") or self.__dict__.setdefault("_frame", Framed(self.truth))
 
     def summary(self) -> dict:
         "What was loaded: count, shape, value range, per-axis ranges and the split (for data.json)."
