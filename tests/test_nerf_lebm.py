@@ -1,0 +1,67 @@
+"""NeRF-LEBM (chapter 26) from the command line: a tiny run, its samples, and a resume that matches an uninterrupted run."""
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+COMMAND = [str(Path(sys.executable).parent / "energyflows")]
+
+
+def run(*args, timeout=600):
+    return subprocess.run(COMMAND + [str(a) for a in args], cwd=ROOT, text=True, capture_output=True, timeout=timeout,
+                          env={**os.environ, "OMP_NUM_THREADS": "1"})
+
+
+def models(out: Path) -> dict:
+    return torch.load(out / "checkpoint.pt", weights_only=False)["models"]
+
+
+def test_tiny_run_from_the_command_line_trains_and_samples(tmp_path):
+    out = tmp_path / "run"
+    proc = run("train", "nerf-lebm", "--preset", "tiny", "--out", out)
+    assert proc.returncode == 0, proc.stderr
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["method"] == "nerf-lebm" and metrics["iterations"] == 6 and metrics["bad_iterations"] == 0
+    assert set(models(out)) == {"generator", "prior"}
+    rows = list(csv.DictReader((out / "log.csv").open()))
+    for column in ("mse_rays", "posterior_max_step", "prior_max_step", "f_gap", "revision_mse", "max_step"):
+        assert all(np.isfinite(float(row[column])) for row in rows), column
+    sampled = run("sample", out, "--n", "3", "--out", out / "s.npz")
+    assert sampled.returncode == 0, sampled.stderr
+    images = np.load(out / "s.npz")["images"]
+    assert images.shape == (3, 3, 16, 16) and 0 <= images.min() and images.max() <= 1
+
+
+@pytest.mark.parametrize("settings", [[], ["persistent=true", "prior=gaussian", "posterior_update=joint"]])
+def test_resume_matches_an_uninterrupted_run(tmp_path, settings):
+    whole, split = tmp_path / "whole", tmp_path / "split"
+    assert run("train", "nerf-lebm", "--preset", "tiny", "--out", whole, "--set", "n_iters=8", *settings).returncode == 0
+    first = run("train", "nerf-lebm", "--preset", "tiny", "--out", split, "--set", "n_iters=4", *settings)
+    assert first.returncode == 0, first.stderr
+    resumed = run("train", "nerf-lebm", "--out", split, "--resume", "--set", "n_iters=8")
+    assert resumed.returncode == 0, resumed.stderr
+    a, b = models(whole), models(split)
+    assert set(a) == set(b) == ({"generator", "chains"} if settings else {"generator", "prior"})
+    for net in a:
+        for key in a[net]:
+            assert torch.equal(a[net][key], b[net][key]), (net, key)
+    rows = lambda p: [r["iteration"] for r in csv.DictReader((p / "log.csv").open())]
+    assert rows(whole) == rows(split)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--set", "prior=flow"], "`prior` must be one of 'ebm', 'gaussian'"),
+    (["--set", "near=9", "far=8"], "`far` must be larger than `near`"),
+    (["--set", "n_rays=0"], "`n_rays` must be a positive integer"),
+    (["--set", "flip=true"], "`flip` must be false"),
+])
+def test_bad_settings_name_the_argument(tmp_path, args, message):
+    proc = run("train", "nerf-lebm", "--preset", "tiny", "--out", tmp_path / "x", *args)
+    assert proc.returncode == 2 and message in proc.stderr, proc.stderr
