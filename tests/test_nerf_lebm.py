@@ -39,8 +39,12 @@ def test_tiny_run_from_the_command_line_trains_and_samples(tmp_path):
     assert images.shape == (3, 3, 16, 16) and 0 <= images.min() and images.max() <= 1
 
 
-@pytest.mark.parametrize("settings", [[], ["persistent=true", "prior=gaussian", "posterior_update=joint"]])
-def test_resume_matches_an_uninterrupted_run(tmp_path, settings):
+@pytest.mark.parametrize("settings, nets", [
+    ([], {"generator", "prior"}),
+    (["persistent=true", "prior=gaussian", "posterior_update=joint"], {"generator", "chains"}),  # the chains resume too
+    (["inference=amortized", "test_infer_steps=0"], {"generator", "prior", "encoder"}),  # Algorithm 2
+])
+def test_resume_matches_an_uninterrupted_run(tmp_path, settings, nets):
     whole, split = tmp_path / "whole", tmp_path / "split"
     assert run("train", "nerf-lebm", "--preset", "tiny", "--out", whole, "--set", "n_iters=8", *settings).returncode == 0
     first = run("train", "nerf-lebm", "--preset", "tiny", "--out", split, "--set", "n_iters=4", *settings)
@@ -48,7 +52,7 @@ def test_resume_matches_an_uninterrupted_run(tmp_path, settings):
     resumed = run("train", "nerf-lebm", "--out", split, "--resume", "--set", "n_iters=8")
     assert resumed.returncode == 0, resumed.stderr
     a, b = models(whole), models(split)
-    assert set(a) == set(b) == ({"generator", "chains"} if settings else {"generator", "prior"})
+    assert set(a) == set(b) == nets
     for net in a:
         for key in a[net]:
             assert torch.equal(a[net][key], b[net][key]), (net, key)
