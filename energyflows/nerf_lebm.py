@@ -17,6 +17,7 @@ from torch import nn
 
 from . import train as loop
 from .core import check_choice, check_nonnegative, check_nonnegative_int, check_positive, check_positive_int
+from .data import is_user_images
 from .ebm import MLPEnergy
 from .langevin import LangevinResult, check_batch, langevin
 from .lfbm import ConvEncoder
@@ -242,7 +243,7 @@ ENCODERS = ("conv", "resnet34")
 @dataclass
 class NeRFLEBMConfig(TrainConfig):
     "NeRF-LEBM with MCMC (Algorithm 1) or amortised (Algorithm 2) inference: the loop's settings (its `lr` is the generator's Adam rate, `image_size` the size of the views) plus the scenes, the generator, the priors and the chains."
-    scenes: str = "toycars"  # the posed training views: "toycars" (chapter 25's train split at `image_size`) or a folder of objects (NeRF-synthetic or SRN layout)
+    scenes: str = "toycars"  # the posed training views: "toycars" (chapter 25's train split at `image_size`) or a folder of objects (NeRF-synthetic or SRN layout); `--data FOLDER` (NeRF-synthetic layout) sets it too
     n_objects: int = 0  # toycars: cars in the training split (0: the split's 2,000; 64 under nbdev_test)
     prior: str = "ebm"  # "ebm" (EBM-tilted Gaussians on z_s and z_a) or "gaussian" (N(0, σ²I) alone: the baseline)
     inference: str = "mcmc"  # "mcmc" (Algorithm 1: posterior Langevin) or "amortized" (Algorithm 2: an encoder with reparameterised heads)
@@ -413,9 +414,15 @@ class NeRFLEBM(Method):
 
     # ---- data: posed views, looked up by the batch's indices ----------------------------------------------------------
     def training_images(self, data):
-        "The loop loads `dataset` (a placeholder here); NeRF-LEBM trains on the views of `scenes` and keeps their poses."
+        "The loop loads `dataset` (a placeholder, or the folder `--data` names); NeRF-LEBM trains on the views of `scenes` (or of that folder) and keeps their poses."
         c = self.config
-        views = load_posed_views(c.scenes, c.image_size, c.n_objects, c.data_limit)
+        scenes = c.scenes
+        if is_user_images(c.dataset):  # `--data FOLDER` (the loop has read its images already, without their poses)
+            if scenes != "toycars" and Path(scenes).expanduser().resolve() != Path(c.dataset).expanduser().resolve():
+                raise ValueError(f"`dataset` ({c.dataset}) and `scenes` ({scenes}) name different data; give the folder of "
+                                 "objects once, as --data or as scenes")
+            scenes = c.dataset
+        views = load_posed_views(scenes, c.image_size, c.n_objects, c.data_limit)
         if abs(math.degrees(views.camera_angle_x) - FOV_DEGREES) > 1e-3:
             raise ValueError(f"`scenes`: the views have a {math.degrees(views.camera_angle_x):.4g}° field of view; NeRF-LEBM renders "
                              f"with the thesis' {FOV_DEGREES:g}° (chapter 25's FOV_DEGREES)")
