@@ -103,6 +103,15 @@ class NeRFGenerator(nn.Module):
         terms = [self.shape_in(w_s), self.shape_skip(w_s) if self.skip else w_s[:, :0], self.app_in(w_a)]
         return terms
 
+    def forward(self, z_s, z_a, origins, dirs, near, far, chunk: int = 4096, **kwargs) -> Rendering:
+        "The rays (B, R, 3) of each object rendered in chunks through chapter 25's `render_rays` (see `render_latents`, which checks the arguments)."
+        b, r = origins.shape[:2]
+        terms = [t.repeat_interleave(r, 0) for t in self.conditions(z_s, z_a)]  # the latents' terms once per ray, not per sample
+        o, d = origins.reshape(-1, 3), dirs.reshape(-1, 3)
+        parts = [render_rays(self.field([t[k:k + chunk] for t in terms]), o[k:k + chunk], d[k:k + chunk], near, far, **kwargs)
+                 for k in range(0, len(o), chunk)]
+        return Rendering(*(torch.cat(p).reshape(b, r, *p[0].shape[1:]) for p in zip(*parts)))
+
     def field(self, terms: list[torch.Tensor]) -> Field:
         "The radiance field of chapter 25 for rays whose per-ray latent terms are `terms` (R, ·) each."
         shape_term, skip_term, app_term = terms
@@ -163,7 +172,7 @@ def _rays(origins, dirs, name: str = "origins") -> tuple[torch.Tensor, torch.Ten
 
 
 def render_latents(
-    net: NeRFGenerator,  # the generator G_θ
+    net: NeRFGenerator,  # the generator G_θ (or a DDP wrapper of it: the training forward goes through its `forward`)
     z_s: torch.Tensor,  # shape latents (B, d_s)
     z_a: torch.Tensor,  # appearance latents (B, d_a)
     origins: torch.Tensor,  # ray origins (B, R, 3): R rays of each object
@@ -175,16 +184,12 @@ def render_latents(
 ) -> Rendering:
     "Volume-render R rays of each of B objects through G_θ(z_s, z_a): colour (B, R, 3), depth and opacity (B, R), weights and t (B, R, N); differentiable in θ and z."
     origins, dirs = _rays(origins, dirs)
-    b, r = origins.shape[:2]
-    check_batch(z_s, "z_s", (net.latents[0],)), check_batch(z_a, "z_a", (net.latents[1],))
+    b = origins.shape[0]
+    latents = getattr(net, "module", net).latents
+    check_batch(z_s, "z_s", (latents[0],)), check_batch(z_a, "z_a", (latents[1],))
     if len(z_s) != b or len(z_a) != b:
         raise ValueError(f"`z_s` and `z_a` must hold one latent per object of the rays ({b}), got {len(z_s)} and {len(z_a)}")
-    chunk = check_positive_int(chunk, "chunk")
-    terms = [t.repeat_interleave(r, 0) for t in net.conditions(z_s, z_a)]
-    o, d = origins.reshape(-1, 3), dirs.reshape(-1, 3)
-    parts = [render_rays(net.field([t[k:k + chunk] for t in terms]), o[k:k + chunk], d[k:k + chunk], near, far, **kwargs)
-             for k in range(0, len(o), chunk)]
-    return Rendering(*(torch.cat(p).reshape(b, r, *p[0].shape[1:]) for p in zip(*parts)))
+    return net(z_s, z_a, origins, dirs, near, far, check_positive_int(chunk, "chunk"), **kwargs)
 
 
 def render_views(

@@ -69,3 +69,15 @@ def test_resume_matches_an_uninterrupted_run(tmp_path, settings, nets):
 def test_bad_settings_name_the_argument(tmp_path, args, message):
     proc = run("train", "nerf-lebm", "--preset", "tiny", "--out", tmp_path / "x", *args)
     assert proc.returncode == 2 and message in proc.stderr, proc.stderr
+
+
+@pytest.mark.parametrize("settings", [[], ["inference=amortized"]])
+def test_two_processes_train(tmp_path, settings):
+    # the generator's training forward goes through DDP (its `forward` renders the rays), so gradients are averaged
+    launcher = [str(Path(sys.executable).parent / "torchrun"), "--standalone", "--nproc_per_node", "2", "--no-python", COMMAND[0]]
+    proc = subprocess.run(launcher + ["train", "nerf-lebm", "--preset", "tiny", "--out", str(tmp_path / "two"), "--set",
+                                      "sample_every=0", *settings],
+                          cwd=ROOT, text=True, capture_output=True, timeout=600, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    metrics = json.loads((tmp_path / "two" / "metrics.json").read_text())
+    assert metrics["processes"] == 2 and metrics["iterations"] == 6 and metrics["bad_iterations"] == 0
