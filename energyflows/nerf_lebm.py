@@ -248,6 +248,8 @@ ENCODERS = ("conv", "resnet34")
 @dataclass
 class NeRFLEBMConfig(TrainConfig):
     "NeRF-LEBM with MCMC (Algorithm 1) or amortised (Algorithm 2) inference: the loop's settings (its `lr` is the generator's Adam rate, `image_size` the size of the views) plus the scenes, the generator, the priors and the chains."
+    dataset: str = "synthetic"  # the loop's images: a placeholder (NeRF-LEBM trains on `scenes`), or a folder of objects in the NeRF-synthetic layout (`--data`)
+    dequantize: bool = False  # no dequantization noise on the views
     scenes: str = "toycars"  # the posed training views: "toycars" (chapter 25's train split at `image_size`) or a folder of objects (NeRF-synthetic or SRN layout); `--data FOLDER` (NeRF-synthetic layout) sets it too
     n_objects: int = 0  # toycars: cars in the training split (0: the split's 2,000; 64 under nbdev_test)
     prior: str = "ebm"  # "ebm" (EBM-tilted Gaussians on z_s and z_a) or "gaussian" (N(0, σ²I) alone: the baseline)
