@@ -321,6 +321,9 @@ class NeRFLEBMConfig(TrainConfig):
             raise ValueError(f"the conv encoder needs `image_size` 4·2^k (8, 16, 32, 64, ...), got {self.image_size}")
         if self.inference == "amortized" and self.persistent:
             raise ValueError("`persistent` chains belong to `inference` 'mcmc'; the amortized encoder has no chains to keep")
+        if self.eval_samples:
+            raise ValueError("`eval_samples` must be 0 for NeRF-LEBM: the loop's score compares samples with `dataset`, a placeholder "
+                             "here; score runs with this chapter's `novel_views` and `factor_scores`")
         if self.flip:
             raise ValueError("`flip` must be false for NeRF-LEBM: a mirrored view no longer matches its camera pose")
         lo, hi = (tuple(self.elevation) + (None, None))[:2]
