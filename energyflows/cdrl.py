@@ -1252,8 +1252,8 @@ CDRL_PRESETS = {
     "celeba64": dict(CIFAR10, dataset="celeba64", image_size=64, ebm_resolutions=5, init_resolutions=4),
 }
 DRL_PRESETS = {"cifar10": dict(CIFAR10, ema=0.999)}  # DRL's code: EMA 0.999; K = 30 and its step rule are the config's defaults
-# Fashion-MNIST (1×32×32) on a CPU, sized by timing (2.1 s per iteration and 0.47 s per sample on one busy thread): about
-# 21 minutes of training, 4 of scoring 500 samples and 1 of health figures and grids, under 30 minutes on two cores
+# Fashion-MNIST (1×32×32) on a CPU, sized by timing a few iterations (CPU seconds on one thread: 2.24 per iteration and 0.32
+# per sample): about 22 minutes of training, 3 of scoring 500 samples and 1 of health figures and grids, under 30 minutes
 OFFLINE_CDRL = dict(dataset="fashion-mnist", batch_size=32, n_iters=600, lr=1e-4, init_lr=1e-4, clip_grad=1.0, ema=0.999,
                     ebm_width=32, ebm_resolutions=4, ebm_blocks=1, init_width=32, init_resolutions=3, init_blocks=1,
                     init_attention="8", init_dropout=0.0, ebm_warmup=100, init_lead=5, log_every=25, health_every=100,
@@ -1261,14 +1261,15 @@ OFFLINE_CDRL = dict(dataset="fashion-mnist", batch_size=32, n_iters=600, lr=1e-4
 CDRL_PRESETS.update({
     "offline": OFFLINE_CDRL,
     "offline-cond": dict(OFFLINE_CDRL, n_classes=10, label_drop=0.1),
-    "offline-noinit": dict(OFFLINE_CDRL, initializer=False),  # the ablation: CDRL's K, step rule and pair, chains from x_{t+1}
+    # the ablation: CDRL's K, step rule and pair, chains from x_{t+1}; 1.62 s per iteration: as many minutes of training as `offline`
+    "offline-noinit": dict(OFFLINE_CDRL, initializer=False, n_iters=830),
     "tiny": dict(dataset="synthetic", image_size=16, batch_size=8, n_iters=12, lr=1e-4, init_lr=1e-4, clip_grad=1.0, ema=0.9,
                  ebm_width=8, ebm_resolutions=3, ebm_blocks=1, init_width=8, init_resolutions=2, init_blocks=1,
                  init_attention="8", init_dropout=0.0, n_steps=3, ebm_warmup=4, init_lead=1, log_every=2, sample_every=6,
                  checkpoint_every=6, n_grid=8, health_batch=4, device="cpu"),
 })
 DRL_PRESETS.update({
-    "offline": dict(OFFLINE_CDRL, n_iters=400),  # the training wall time of `cdrl` offline: 3.1 s per iteration against 2.1 (K = 30)
+    "offline": dict(OFFLINE_CDRL, n_iters=420),  # as many minutes of training as `cdrl` offline: 3.20 s per iteration (K = 30) against 2.24
     "tiny": dict(CDRL_PRESETS["tiny"], n_steps=4),
 })
 ImageCDRL.presets, ImageDRL.presets = CDRL_PRESETS, DRL_PRESETS

@@ -1,5 +1,6 @@
 """CDRL and DRL on images (chapter 27) from the command line: train, sample, resume, class labels, bad input."""
 import csv
+import os
 import json
 import subprocess
 import sys
@@ -86,3 +87,16 @@ def test_cdrl_bad_input_says_what_is_allowed(tmp_path, args, message):
     proc = run("train", "cdrl", "--out", tmp_path / "bad", *args)
     assert proc.returncode == 2, proc.stdout
     assert message in proc.stderr, proc.stderr
+
+
+def test_cdrl_under_two_processes(tmp_path):
+    # DDP (gloo, CPU): the EBM and the initializer train in two processes, class-conditional, and the run samples
+    launcher = [str(Path(sys.executable).parent / "torchrun"), "--standalone", "--nproc_per_node", "2", "--no-python", COMMAND[0]]
+    out = tmp_path / "two"
+    proc = subprocess.run(launcher + ["train", "cdrl", "--preset", "tiny", "--out", str(out), "--set", "n_classes=4", "n_iters=6",
+                                      "checkpoint_every=6", "sample_every=0"],
+                          cwd=ROOT, text=True, capture_output=True, timeout=600, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["processes"] == 2 and metrics["iterations"] == 6 and metrics["bad_iterations"] == 0
+    assert sampled(out, 2).shape == (2, 3, 16, 16)
