@@ -32,10 +32,11 @@ from .viz import langevin_figure
 __all__ = ['STEP_RULES', 'METHODS', 'CDRL2D', 'LOSS_WEIGHTS', 'RUN_NAMES', 'CHECKPOINT_KEYS', 'CIFAR10', 'CDRL_PRESETS',
            'DRL_PRESETS', 'OFFLINE_CDRL', 'STUDY_RUNS', 'NoiseLadder', 'make_pair', 'level_embedding', 'TimeEnergy',
            'FiLMInitializer', 'CDRLModel', 'CDRLConfig', 'build_cdrl', 'CDRLDiverged', 'train_cdrl', 'class_codes',
-           'sample_cdrl', 'tweedie_step', 'ood_score', 'noised_checkerboard_log_prob', 'noised_grid_probabilities',
-           'level_box', 'level_density_kl', 'evaluate_cdrl', 'level_figure', 'level_slider', 'cdrl_vs_drl', 'DRLConfig',
-           'baseline_scores', 'cdrl_figure', 'run_cdrl2d', 'load_cdrl2d', 'sample_cdrl2d', 'TimeResNetEnergy',
-           'UNetInitializer', 'AtLevel', 'ImageCDRLConfig', 'ImageDRLConfig', 'ImageCDRL', 'ImageDRL', 'image_study']
+           'sample_cdrl', 'tweedie_step', 'ood_score', 'ood_auroc', 'noised_checkerboard_log_prob',
+           'noised_grid_probabilities', 'level_box', 'level_density_kl', 'evaluate_cdrl', 'level_figure',
+           'level_slider', 'cdrl_vs_drl', 'DRLConfig', 'baseline_scores', 'cdrl_figure', 'run_cdrl2d', 'load_cdrl2d',
+           'sample_cdrl2d', 'TimeResNetEnergy', 'UNetInitializer', 'AtLevel', 'ImageCDRLConfig', 'ImageDRLConfig',
+           'ImageCDRL', 'ImageDRL', 'image_study']
 
 # %% ../nbs/27_cdrl.ipynb #4b93efcf
 STEP_RULES = ("thesis", "toy", "drl")  # Langevin step-size rules (see `NoiseLadder.step_size`)
@@ -218,6 +219,19 @@ def _sq_norm(x: torch.Tensor) -> torch.Tensor:
     return x.flatten(1).pow(2).sum(1)
 
 
+def _guided(
+    net,  # codes (B,) → the network's output for them
+    labels: torch.Tensor,  # codes (B,), or (B, M) for a composition of M labels per sample (0: the null label)
+    guidance: float = 0.0,  # w
+) -> torch.Tensor:
+    "Classifier-free guidance and composition (Eqs. 5.9, 5.12): (w + 1)·Σ_i net(c_i) − (M·w + M − 1)·net(∅); one label (M = 1) gives (w + 1)·net(c) − w·net(∅)."
+    columns = labels[:, None] if labels.ndim == 1 else labels
+    M = columns.shape[1]
+    total = sum(net(columns[:, i]) for i in range(M))
+    null = M * guidance + M - 1
+    return total if not null and not guidance else (1 + guidance) * total - null * net(torch.zeros_like(columns[:, 0]))
+
+
 class CDRLModel(nn.Module):
     "A ladder of conditional EBMs (one time-conditioned network) with an initializer (CDRL) or without (DRL); points or images, optionally class-conditional."
     def __init__(self,
@@ -248,11 +262,8 @@ class CDRLModel(nn.Module):
         return tuple(self.ebm.shape) if hasattr(self.ebm, "shape") else (self.ebm.dim,)
 
     def _f_hat(self, y, logsnr, labels=None, guidance: float = 0.0):
-        "f̂_θ(y; λ[, c]); with guidance w > 0 the classifier-free combination (w + 1)·f̂(y; c) − w·f̂(y; ∅) (Eq. 5.9)."
-        if labels is None:
-            return self.ebm(y, logsnr)
-        f = self.ebm(y, logsnr, labels)
-        return f if not guidance else (1 + guidance) * f - guidance * self.ebm(y, logsnr, torch.zeros_like(labels))
+        "f̂_θ(y; λ[, c]); see `_guided` for guidance and composition."
+        return self.ebm(y, logsnr) if labels is None else _guided(lambda c: self.ebm(y, logsnr, c), labels, guidance)
 
     def energy(self, y: torch.Tensor, t: torch.Tensor, labels: torch.Tensor | None = None, guidance: float = 0.0) -> torch.Tensor:
         "f(y; t) = f̂_θ(y; λ_t)/s_t² (− ‖y‖²/(2v_t) with a Gaussian base), the log-density of y_t = α_{t+1}·x_t up to a constant, (B,); `labels` are codes (0: null)."
@@ -263,12 +274,9 @@ class CDRLModel(nn.Module):
         return self.energy(y, t, labels, guidance) - _sq_norm(y - x_next) / (2 * self.sigma[t + 1] ** 2)
 
     def initializer_mean(self, x_next: torch.Tensor, t: torch.Tensor, labels=None, guidance: float = 0.0) -> torch.Tensor:
-        "g_φ(x_{t+1}; λ_{t+1}[, c]); with guidance w > 0, (w + 1)·g(x; c) − w·g(x; ∅) (Eq. 5.10)."
+        "g_φ(x_{t+1}; λ_{t+1}[, c]), combined over labels as the energy is (Eq. 5.10; `_guided`)."
         lam = self.logsnr[t + 1]
-        if labels is None:
-            return self.initializer(x_next, lam)
-        g = self.initializer(x_next, lam, labels)
-        return g if not guidance else (1 + guidance) * g - guidance * self.initializer(x_next, lam, torch.zeros_like(labels))
+        return self.initializer(x_next, lam) if labels is None else _guided(lambda c: self.initializer(x_next, lam, c), labels, guidance)
 
     def propose(self, x_next: torch.Tensor, t: torch.Tensor, generator: torch.Generator | None = None, labels=None,
                 guidance: float = 0.0, mean: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -486,7 +494,7 @@ def train_cdrl(
 # %% ../nbs/27_cdrl.ipynb #55277979
 def class_codes(
     model: CDRLModel,
-    labels,  # class indices 0 .. n_classes − 1, one per sample (B,), or None
+    labels,  # class indices 0 .. n_classes − 1: one per sample (B,), or M per sample (B, M) to compose them; or None
     n: int,  # the number of samples they label
 ) -> torch.Tensor | None:
     "The networks' codes of `labels` (class k → k + 1; 0 is the null label of classifier-free guidance), checked; None for None."
@@ -495,8 +503,9 @@ def class_codes(
     if not model.n_classes:
         raise ValueError("`labels` need a class-conditional model (trained with n_classes > 0); this one is unconditional: pass labels=None")
     labels = torch.as_tensor(labels)
-    if labels.ndim != 1 or len(labels) != n or labels.is_floating_point():
-        raise ValueError(f"`labels` must be {n} integer class indices in 0..{model.n_classes - 1}, one per sample, got shape {tuple(labels.shape)}")
+    if labels.ndim not in (1, 2) or len(labels) != n or labels.is_floating_point() or 0 in labels.shape:
+        raise ValueError(f"`labels` must be {n} integer class indices in 0..{model.n_classes - 1}, one per sample (shape ({n},)) or "
+                         f"M per sample to compose (shape ({n}, M)), got shape {tuple(labels.shape)}")
     if bool(((labels < 0) | (labels >= model.n_classes)).any()):
         bad = labels[(labels < 0) | (labels >= model.n_classes)].unique().tolist()
         raise ValueError(f"`labels` must be class indices in 0..{model.n_classes - 1}, got {bad}")
@@ -529,8 +538,8 @@ def sample_cdrl(
     tweedie_scale: float = 2.0,  # c in log p = c·f at the Tweedie step (the thesis: 2)
     generator: torch.Generator | None = None,
     levels: bool = False,  # also return the samples x_t of every level (t = n_levels − 1 .. 0, then the Tweedie result)
-    labels=None,  # class-conditional models: a class index per sample (None: unconditional, the null label)
-    guidance: float = 0.0,  # w of classifier-free guidance (needs `labels`)
+    labels=None,  # class-conditional models: a class index per sample (n,), or M per sample (n, M) to compose (None: the null label)
+    guidance: float = 0.0,  # w of classifier-free guidance and composition (needs `labels`)
     known: torch.Tensor | None = None,  # inpainting: images (n, *shape) whose pixels under `mask` are kept
     mask: torch.Tensor | None = None,  # inpainting: True where a pixel of `known` is known
 ):
@@ -597,6 +606,18 @@ def ood_score(
         codes = torch.zeros(len(x), dtype=torch.long, device=x.device)
     with torch.no_grad():
         return model.log_marginal(x, 0, codes)
+
+
+
+def ood_auroc(
+    model: CDRLModel,
+    inside: torch.Tensor,  # images like the training data
+    outside: torch.Tensor,  # images of another distribution
+) -> float:
+    "AUROC of `ood_score` telling `inside` (positives) from `outside` (the thesis's out-of-distribution test)."
+    from energyflows.metrics import auroc
+    scores = torch.cat([ood_score(model, inside), ood_score(model, outside)]).cpu()
+    return auroc(scores, torch.cat([torch.ones(len(inside)), torch.zeros(len(outside))]))
 
 # %% ../nbs/27_cdrl.ipynb #e4be3279
 def noised_checkerboard_log_prob(x: torch.Tensor, a: float, b: float) -> torch.Tensor:
