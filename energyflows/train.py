@@ -147,7 +147,7 @@ def resolve_config(
 
 # %% ../nbs/21_train.ipynb #ebca40f5
 METHODS: dict[str, type] = {}
-METHOD_MODULES = ("energyflows.coopflow_images", "energyflows.fce_images", "energyflows.lfbm", "energyflows.nerf_lebm")  # modules whose methods register when first asked for
+METHOD_MODULES = ("energyflows.coopflow_images", "energyflows.fce_images", "energyflows.lfbm", "energyflows.nerf_lebm", "energyflows.cdrl")  # modules whose methods register when first asked for
 
 
 def register(cls):
