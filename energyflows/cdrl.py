@@ -885,6 +885,15 @@ class _TimeResBlock(nn.Module):
         return self.conv2(self.act(z)) * self.gain + self.short(h)
 
 
+def _check_ladder_net(width: int, resolutions: int, n_blocks: int, image_size: int) -> tuple[int, int, int]:
+    "The sizes of an image network of the ladder, checked: positive, and `image_size` halvable `resolutions − 1` times."
+    width, resolutions = check_positive_int(width, "width"), check_positive_int(resolutions, "resolutions")
+    n_blocks = check_positive_int(n_blocks, "n_blocks")
+    if check_positive_int(image_size, "image_size") % 2 ** (resolutions - 1):
+        raise ValueError(f"`image_size` must be divisible by 2^(resolutions − 1) = {2 ** (resolutions - 1)}, got {image_size}")
+    return width, resolutions, n_blocks
+
+
 class TimeResNetEnergy(nn.Module):
     "f̂_θ(y; λ[, c]) on images (the thesis's Table 5.6): 3×3 conv, residual blocks per resolution with average pooling between, LeakyReLU 0.2, spectral norm; ReLU, spatial sum, dot product with a map of the time embedding; (B,)."
     def __init__(self,
@@ -898,10 +907,7 @@ class TimeResNetEnergy(nn.Module):
                  n_classes: int = 0,  # > 0: class-conditional; codes 1..n_classes are the classes, 0 the null label
                 ):
         super().__init__()
-        width, resolutions = check_positive_int(width, "width"), check_positive_int(resolutions, "resolutions")
-        n_blocks = check_positive_int(n_blocks, "n_blocks")
-        if check_positive_int(image_size, "image_size") % 2 ** (resolutions - 1):
-            raise ValueError(f"`image_size` must be divisible by 2^(resolutions − 1) = {2 ** (resolutions - 1)}, got {image_size}")
+        width, resolutions, n_blocks = _check_ladder_net(width, resolutions, n_blocks, image_size)
         self.shape = (check_positive_int(channels, "channels"), image_size, image_size)
         self.t_dim, self.n_classes = width, check_nonnegative_int(n_classes, "n_classes")
         widths = [width * (1 if r == 0 else 2) for r in range(resolutions)]
@@ -991,10 +997,7 @@ class UNetInitializer(nn.Module):
                  n_classes: int = 0,  # > 0: class-conditional; codes 1..n_classes are the classes, 0 the null label
                 ):
         super().__init__()
-        width, resolutions = check_positive_int(width, "width"), check_positive_int(resolutions, "resolutions")
-        n_blocks = check_positive_int(n_blocks, "n_blocks")
-        if check_positive_int(image_size, "image_size") % 2 ** (resolutions - 1):
-            raise ValueError(f"`image_size` must be divisible by 2^(resolutions − 1) = {2 ** (resolutions - 1)}, got {image_size}")
+        width, resolutions, n_blocks = _check_ladder_net(width, resolutions, n_blocks, image_size)
         if not 0 <= dropout < 1:
             raise ValueError(f"`dropout` must lie in [0, 1), got {dropout!r}")
         self.shape = (check_positive_int(channels, "channels"), image_size, image_size)
