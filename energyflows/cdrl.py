@@ -295,16 +295,10 @@ class CDRLModel(nn.Module):
         log_prob = lambda y: self.conditional_log_prob(y, x_next, t, labels, guidance)
         mode = self.ebm.training
         self.ebm.eval()  # spectral norm's power iterations stay frozen along the chain
+        reset = None if known is None else (lambda y: torch.where(known[0], known[1], y))
         try:
-            if known is None:
-                return langevin(log_prob, y_init.detach(), n_steps, step, generator=generator)
-            mask, values = known
-            y, moves = torch.where(mask, values, y_init.detach()), []
-            for _ in range(n_steps):  # one step of the shared sampler at a time, the known pixels reset in between
-                run = langevin(log_prob, y, 1, step, generator=generator)
-                y = torch.where(mask, values, run.x)
-                moves.append(run.max_step)
-            return LangevinResult(y, max_step=torch.cat(moves))
+            return langevin(log_prob, y_init.detach() if reset is None else reset(y_init.detach()), n_steps, step,
+                            generator=generator, project=reset)
         finally:
             self.ebm.train(mode)
 

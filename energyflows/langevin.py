@@ -134,6 +134,7 @@ def langevin(
     step_size: float | torch.Tensor,  # s: the drift is s²/2 · ∇log p and the noise s · noise_scale · ε; a float, or a tensor (B,) of one step size per chain
     noise_scale: float | Callable[[int], float] = 1.0,  # 1: Langevin, 0: gradient ascent; or a schedule step -> scale
     clamp: tuple[float, float] | None = None,  # clamp states to [low, high] after every step (e.g. images to [-1, 1])
+    project: Callable[[torch.Tensor], torch.Tensor] | None = None,  # applied to the states after every step, after `clamp` (e.g. inpainting: reset the known pixels)
     record_every: int = 0,  # keep the state every this many steps (and the last); 0 keeps no trajectory
     score: bool = False,  # `log_prob` returns the gradient of the log-density instead of its value
     generator: torch.Generator | None = None,  # RNG for the noise (on the device of `x_init`)
@@ -164,6 +165,8 @@ def langevin(
             x = x + (step_size * sigma) * torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
         if clamp is not None:
             x = x.clamp(*clamp) if differentiable else x.clamp_(*clamp)
+        if project is not None:
+            x = project(x)
         if diagnostics:
             max_steps[t] = torch.linalg.vector_norm((x - before).detach().flatten(1), dim=1).max() * rms
     if record_every:
