@@ -29,14 +29,13 @@ from .train import EMA, Method, StepContext, TrainConfig, register, unwrap
 from .viz import langevin_figure
 
 # %% auto #0
-__all__ = ['STEP_RULES', 'METHODS', 'CDRL2D', 'LOSS_WEIGHTS', 'RUN_NAMES', 'CHECKPOINT_KEYS', 'CIFAR10', 'CDRL_PRESETS',
-           'DRL_PRESETS', 'OFFLINE_CDRL', 'STUDY_RUNS', 'NoiseLadder', 'make_pair', 'level_embedding', 'TimeEnergy',
-           'FiLMInitializer', 'CDRLModel', 'CDRLConfig', 'build_cdrl', 'CDRLDiverged', 'train_cdrl', 'class_codes',
-           'sample_cdrl', 'tweedie_step', 'ood_score', 'ood_auroc', 'noised_checkerboard_log_prob',
-           'noised_grid_probabilities', 'level_box', 'level_density_kl', 'evaluate_cdrl', 'level_figure',
-           'level_slider', 'cdrl_vs_drl', 'DRLConfig', 'baseline_scores', 'cdrl_figure', 'run_cdrl2d', 'load_cdrl2d',
-           'sample_cdrl2d', 'TimeResNetEnergy', 'UNetInitializer', 'AtLevel', 'ImageCDRLConfig', 'ImageDRLConfig',
-           'ImageCDRL', 'ImageDRL', 'image_study']
+__all__ = ['STEP_RULES', 'METHODS', 'LOSS_WEIGHTS', 'RUN_NAMES', 'CHECKPOINT_KEYS', 'CIFAR10', 'CDRL_PRESETS', 'DRL_PRESETS',
+           'OFFLINE_CDRL', 'STUDY_RUNS', 'NoiseLadder', 'make_pair', 'level_embedding', 'TimeEnergy', 'FiLMInitializer',
+           'CDRLModel', 'CDRLConfig', 'build_cdrl', 'CDRLDiverged', 'train_cdrl', 'class_codes', 'sample_cdrl',
+           'tweedie_step', 'ood_score', 'ood_auroc', 'noised_checkerboard_log_prob', 'noised_grid_probabilities',
+           'level_box', 'level_density_kl', 'evaluate_cdrl', 'level_figure', 'level_slider', 'cdrl_vs_drl', 'DRLConfig',
+           'baseline_scores', 'cdrl_figure', 'run_cdrl2d', 'load_cdrl2d', 'sample_cdrl2d', 'TimeResNetEnergy',
+           'UNetInitializer', 'AtLevel', 'ImageCDRLConfig', 'ImageDRLConfig', 'ImageCDRL', 'ImageDRL', 'image_study']
 
 # %% ../nbs/27_cdrl.ipynb #4b93efcf
 STEP_RULES = ("thesis", "toy", "drl")  # Langevin step-size rules (see `NoiseLadder.step_size`)
@@ -307,9 +306,6 @@ class CDRLModel(nn.Module):
         tt = torch.full((len(x),), int(t), dtype=torch.long, device=x.device)
         return self.energy(self.alpha[t + 1] * x, tt, labels)
 
-
-CDRL2D = CDRLModel  # the name the 2-D part of the chapter uses
-
 # %% ../nbs/27_cdrl.ipynb #f38d4be3
 LOSS_WEIGHTS = ("sigma", "none")
 
@@ -381,12 +377,12 @@ class CDRLConfig:
         return self
 
 
-def build_cdrl(config: CDRLConfig, data_var: float | None = None) -> CDRL2D:
+def build_cdrl(config: CDRLConfig, data_var: float | None = None) -> CDRLModel:
     "The 2-D model of `config`: a `TimeEnergy`, and a `FiLMInitializer` unless the method is DRL; `data_var` feeds the Gaussian base."
     torch.manual_seed(config.seed)
     ebm = TimeEnergy(2, config.ebm_hidden, config.t_dim, config.spectral_norm)
     init = None if config.method == "drl" else FiLMInitializer(2, config.init_hidden, config.init_blocks, config.t_dim)
-    return CDRL2D(ebm, init, NoiseLadder(), config.step_rule, config.n_steps, data_var if config.gaussian_base else None)
+    return CDRLModel(ebm, init, NoiseLadder(), config.step_rule, config.n_steps, data_var if config.gaussian_base else None)
 
 # %% ../nbs/27_cdrl.ipynb #1935bc75
 class CDRLDiverged(FloatingPointError):
@@ -402,7 +398,7 @@ def train_cdrl(
     data: Toy2D | None = None,  # the data (default: `get_dataset(config.data)`)
     progress: bool | None = None,
     log_every: int = 1,  # keep the chain health (revision MSE, max step) every this many iterations
-) -> tuple[CDRL2D, dict]:
+) -> tuple[CDRLModel, dict]:
     "Train a 2-D CDRL (or DRL) model by Algorithm 4; returns the EMA model (eval mode) and the history (losses, health, rollbacks)."
     config = (config or CDRLConfig()).validate()
     gen = seed_everything(config.seed)
@@ -482,7 +478,7 @@ def train_cdrl(
     history["seconds"] = time.time() - start
     history["rollbacks"] = state["rollbacks"]
     history["config"] = asdict(config)
-    trained = CDRL2D(ema.models["ebm"], ema.models.get("initializer"), model.ladder, config.step_rule, config.n_steps, data_var).eval()
+    trained = CDRLModel(ema.models["ebm"], ema.models.get("initializer"), model.ladder, config.step_rule, config.n_steps, data_var).eval()
     return trained, history
 
 # %% ../nbs/27_cdrl.ipynb #55277979
@@ -661,7 +657,7 @@ def level_box(ladder: NoiseLadder, t: int) -> float:
     return float(ladder.alpha_bar[t] * BOX + 4 * ladder.sigma_bar[t])
 
 
-def level_density_kl(model: CDRL2D, data: Toy2D, t: int, n: int = 200) -> float:
+def level_density_kl(model: CDRLModel, data: Toy2D, t: int, n: int = 200) -> float:
     "Grid KL(p_t ‖ q_t) at level t: the exact noised density against the EBM's exp f(α_{t+1}x; t), both normalised on the level's grid."
     grid = Grid(n=n, box=level_box(model.ladder, t))
     a, b = float(model.ladder.alpha_bar[t]), float(model.ladder.sigma_bar[t])
@@ -671,7 +667,7 @@ def level_density_kl(model: CDRL2D, data: Toy2D, t: int, n: int = 200) -> float:
 
 
 def evaluate_cdrl(
-    model: CDRL2D,
+    model: CDRLModel,
     data: Toy2D,  # the data (a user's `PointCloud`: scored on its held-out points)
     n_samples: int = 20_000,  # samples for the sample-KL (chapter 04)
     n_steps: int | None = None,  # K' at sampling
@@ -687,7 +683,7 @@ def evaluate_cdrl(
     return {"level_kl": kls} | sample_metrics(data, samples)
 
 # %% ../nbs/27_cdrl.ipynb #c0fc2eb6
-def level_figure(model: CDRL2D, data: Toy2D, n_samples: int = 5000, grid_n: int = 100, seed: int = 0):
+def level_figure(model: CDRLModel, data: Toy2D, n_samples: int = 5000, grid_n: int = 100, seed: int = 0):
     "A matplotlib figure: noised data, EBM density, exact density and samples at every level (columns: noisiest first)."
     L = model.ladder.n_levels
     gen = torch.Generator().manual_seed(seed)
@@ -718,7 +714,7 @@ def level_figure(model: CDRL2D, data: Toy2D, n_samples: int = 5000, grid_n: int 
     return fig
 
 # %% ../nbs/27_cdrl.ipynb #c6bc13cc
-def level_slider(model: CDRL2D, data: Toy2D, n_points: int = 1500, seed: int = 0):
+def level_slider(model: CDRLModel, data: Toy2D, n_points: int = 1500, seed: int = 0):
     "A plotly figure with a slider over the levels of one sampling run (states: levels n_levels − 1 .. 0, then Tweedie)."
     _, states = sample_cdrl(model, n_points, generator=torch.Generator().manual_seed(seed), levels=True)
     box = level_box(model.ladder, model.ladder.n_levels - 1)
@@ -775,7 +771,7 @@ def baseline_scores(
     return {"standard_normal": score(normal), "fitted_gaussian": score(fitted)}
 
 
-def cdrl_figure(model: CDRL2D, data: Toy2D, samples: torch.Tensor, method: str = "cdrl"):
+def cdrl_figure(model: CDRLModel, data: Toy2D, samples: torch.Tensor, method: str = "cdrl"):
     "One row: the data (exact density, or a cloud's training points), the level-0 EBM density and the model's samples."
     from energyflows.viz import panel_row
     truth = ("exact density", "density", data.log_prob) if data.exact else ("your points (training)", "samples", data.train)
@@ -822,7 +818,7 @@ CHECKPOINT_KEYS = ("ebm", "initializer", "data_var", "config", "units")
 
 def load_cdrl2d(
     out: Path,  # a run folder written by `run_cdrl2d`
-) -> tuple[CDRL2D, CDRLConfig, dict | None]:
+) -> tuple[CDRLModel, CDRLConfig, dict | None]:
     "The model of the run in `out` (its EMA networks, eval mode), its settings, and the map from model units to the data's (None: the same)."
     folder = RunFolder(out)
     name, methods = folder.saved_method(), {run: method for method, run in RUN_NAMES.items()}
