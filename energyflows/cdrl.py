@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import math
 import time
 from dataclasses import asdict, dataclass
@@ -18,9 +19,9 @@ from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
 from .core import (CheckpointError, RunFolder, RunFolderError, check_choice, check_fraction, check_nonnegative, check_nonnegative_int,
-                              check_positive, check_positive_int, chunk_sizes, read_checkpoint, report_data, save_checkpoint,
+                              check_positive, check_positive_int, chunk_sizes, map_processes, read_checkpoint, report_data, save_checkpoint,
                               seed_everything, setting_differences, train_loop, write_json)
-from .coopflow import RunawayGuard, extent, torch_threads
+from .coopflow import RunawayGuard, extent, runaway_problems, torch_threads
 from .langevin import LangevinResult, check_batch, langevin
 from .metrics import _kl, about_metrics, cloud_density_scores, cloud_exact_scores, cloud_sample_scores, sample_metrics
 from .toy2d import (BOX, Checkerboard, Grid, Toy2D, _log_ndtr_difference, as_sampler, check_data_name, get_dataset,
@@ -30,12 +31,13 @@ from .viz import langevin_figure
 
 # %% auto #0
 __all__ = ['STEP_RULES', 'METHODS', 'LOSS_WEIGHTS', 'RUN_NAMES', 'CHECKPOINT_KEYS', 'CIFAR10', 'CDRL_PRESETS', 'DRL_PRESETS',
-           'OFFLINE_CDRL', 'STUDY_RUNS', 'NoiseLadder', 'make_pair', 'level_embedding', 'TimeEnergy', 'FiLMInitializer',
-           'CDRLModel', 'CDRLConfig', 'build_cdrl', 'CDRLDiverged', 'train_cdrl', 'class_codes', 'sample_cdrl',
-           'tweedie_step', 'ood_score', 'ood_auroc', 'noised_checkerboard_log_prob', 'noised_grid_probabilities',
-           'level_box', 'level_density_kl', 'evaluate_cdrl', 'level_figure', 'level_slider', 'cdrl_vs_drl', 'DRLConfig',
-           'baseline_scores', 'cdrl_figure', 'run_cdrl2d', 'load_cdrl2d', 'sample_cdrl2d', 'TimeResNetEnergy',
-           'UNetInitializer', 'AtLevel', 'ImageCDRLConfig', 'ImageDRLConfig', 'ImageCDRL', 'ImageDRL', 'image_study']
+           'FMNIST_PIXEL_VARIANCE', 'OFFLINE_CDRL', 'STUDY_RUNS', 'NoiseLadder', 'make_pair', 'level_embedding',
+           'TimeEnergy', 'FiLMInitializer', 'CDRLModel', 'CDRLConfig', 'build_cdrl', 'CDRLDiverged', 'train_cdrl',
+           'class_codes', 'sample_cdrl', 'tweedie_step', 'ood_score', 'ood_auroc', 'noised_checkerboard_log_prob',
+           'noised_grid_probabilities', 'level_box', 'level_density_kl', 'evaluate_cdrl', 'level_figure',
+           'level_slider', 'cdrl_vs_drl', 'DRLConfig', 'baseline_scores', 'cdrl_figure', 'run_cdrl2d', 'load_cdrl2d',
+           'sample_cdrl2d', 'TimeResNetEnergy', 'UNetInitializer', 'AtLevel', 'ImageCDRLConfig', 'ImageDRLConfig',
+           'ImageCDRL', 'ImageDRL', 'image_study']
 
 # %% ../nbs/27_cdrl.ipynb #4b93efcf
 STEP_RULES = ("thesis", "toy", "drl")  # Langevin step-size rules (see `NoiseLadder.step_size`)
@@ -724,28 +726,42 @@ def level_slider(model: CDRLModel, data: Toy2D, n_points: int = 1500, seed: int 
                            title=f"CDRL sampling: state k is level {model.ladder.n_levels - 1} − k; the last, the Tweedie step")
 
 # %% ../nbs/27_cdrl.ipynb #9759b6e7
+def _study_row(job: tuple) -> dict:
+    "One run of `cdrl_vs_drl` (a module-level function, so that worker processes can run it): read back from `folder` when it holds this run's row, else train, score and keep the row there."
+    settings, n_samples, folder = job
+    path = None if folder is None else Path(folder) / f"{settings['method']}-K{settings['n_steps']}-seed{settings['seed']}.json"
+    if path is not None and path.exists():
+        kept = json.loads(path.read_text())
+        if kept["settings"] == json.loads(json.dumps(settings)):
+            return kept["row"]
+    config = CDRLConfig(**settings)
+    start = time.time()
+    model, _ = train_cdrl(config, progress=False)
+    seconds = time.time() - start
+    scores = evaluate_cdrl(model, get_dataset(config.data), n_samples=n_samples, seed=config.seed)
+    row = {"method": config.method, "K": config.n_steps, "seed": config.seed, "kl_samples": scores["kl_samples"],
+           "level_kl": scores["level_kl"], "seconds": seconds}
+    if path is not None:
+        write_json(path, {"settings": settings, "row": row})
+    return row
+
+
 def cdrl_vs_drl(
     base: CDRLConfig | None = None,  # the shared settings (method and n_steps are set per row)
     ks: tuple[int, ...] = (3, 5, 15),  # K for both methods
     drl_extra: tuple[int, ...] = (30,),  # further K for DRL alone
     seeds: tuple[int, ...] = (0, 1, 2),
-    n_samples: int = 20_000,
+    n_samples: int = 20_000,  # samples of each run's sample-KL
+    workers: int = 2,  # processes of one thread each (chapter 06's `map_processes`)
+    folder=None,  # keep each finished run's row here (a JSON file per run) and read it back when the settings match
 ) -> list[dict]:
-    "Train CDRL and DRL at each K and seed; one row per run with the final sample-KL, per-level grid KLs and seconds."
-    base = base or CDRLConfig()
-    rows = []
+    "Train CDRL and DRL at each K and seed; one row per run (seed by seed) with the final sample-KL, per-level grid KLs and seconds."
+    base = asdict(base or CDRLConfig())
     runs = [("cdrl", k) for k in ks] + [("drl", k) for k in tuple(ks) + tuple(drl_extra)]
-    for method, k in runs:
-        for seed in seeds:
-            cfg = CDRLConfig(**(asdict(base) | {"method": method, "n_steps": k, "seed": seed, "step_rule": None,
-                                                 "variance_reduction": None}))
-            t0 = time.time()
-            model, _ = train_cdrl(cfg, progress=False)
-            seconds = time.time() - t0
-            ev = evaluate_cdrl(model, get_dataset(cfg.data), n_samples=n_samples, seed=seed)
-            rows.append({"method": method, "K": k, "seed": seed, "kl_samples": ev["kl_samples"], "level_kl": ev["level_kl"],
-                         "seconds": seconds})
-    return rows
+    jobs = [(base | {"method": method, "n_steps": k, "seed": seed, "step_rule": None, "variance_reduction": None}, n_samples,
+             None if folder is None else str(folder)) for seed in seeds for method, k in runs]
+    from energyflows import cdrl  # the workers import the module, also when this runs inside the notebook
+    return map_processes(cdrl._study_row, jobs, workers, "cdrl vs drl")
 
 # %% ../nbs/27_cdrl.ipynb #97bae1b1
 RUN_NAMES = {"cdrl": "cdrl2d", "drl": "drl2d"}  # each method's name in a run folder and on the command line
@@ -1079,6 +1095,8 @@ class ImageCDRLConfig(TrainConfig):
     guidance: float = 0.0  # conditional: the guidance weight w of the sample grids and scores (the thesis's best on ImageNet-32: 0.7)
     test_steps: int = 0  # K' Langevin steps per level when sampling, with the step × √(K/K') (0: K)
     tweedie: bool = True  # the final noise-free Tweedie step when sampling
+    runaway_ratio: float = 3.0  # an iteration is unhealthy when the revised images reach (max |pixel|) beyond this many times the training pair's reach ...
+    runaway_energy: float = 1e3  # ... or when f̂(y) − f̂(ỹ), averaged over the batch, exceeds this (a healthy run stays within tens)
 
     def validate(self):
         super().validate()
@@ -1091,6 +1109,8 @@ class ImageCDRLConfig(TrainConfig):
         check_positive(self.init_lr, "init_lr")
         for name in ("gaussian_base", "guidance"):
             check_nonnegative(getattr(self, name), name)
+        for name in ("runaway_ratio", "runaway_energy"):
+            check_positive(getattr(self, name), name)
         for name in ("label_drop", "init_dropout"):
             if not 0 <= getattr(self, name) < 1:
                 raise ValueError(f"`{name}` must lie in [0, 1), got {getattr(self, name)!r}")
@@ -1211,7 +1231,8 @@ class ImageCDRL(Method):
         w = self.level_weights(model)[t]
         losses = {"ebm": (w * (f_neg - f_pos)).mean()}
         logs = {"f_data": f_pos.mean().item(), "f_samples": f_neg.mean().item(),
-                "chain_move": (y_tilde - y_hat).pow(2).mean().item(), "chain_max_step": run.max_step.max().item()}
+                "chain_move": (y_tilde - y_hat).pow(2).mean().item(), "chain_max_step": run.max_step.max().item(),
+                "sample_reach": y_tilde.abs().max().item(), "pair_reach": torch.maximum(y.abs().max(), x_next.abs().max()).item()}
         if g is not None:
             losses["initializer"] = (y_tilde - g.float()).flatten(1).pow(2).sum(1).mean()
             logs["init_mse"] = (y_tilde - g.detach()).pow(2).mean().item()
@@ -1220,6 +1241,75 @@ class ImageCDRL(Method):
             if bool(at.any()):
                 logs[f"f_gap_level{level}"] = (f_neg[at] - f_pos[at]).mean().item()
         return losses, logs
+
+    def problems(self, logs: dict[str, float]) -> list[str]:
+        "Chapter 10's run-away test on an iteration's logs: revised images beyond `runaway_ratio` × the pair's reach, or f̂(y) − f̂(ỹ) beyond `runaway_energy`."
+        c = self.config
+        return runaway_problems(logs["f_data"] - logs["f_samples"], logs["sample_reach"], c.runaway_ratio * logs["pair_reach"],
+                                c.runaway_energy, "runaway_ratio × the reach of the training pair (y_t, x_{t+1})")
+
+    def bench_langevin_step(self, models, batch, ctx):
+        "For `bench`: one step of the conditional chains on `batch` paired at levels 0, 1, ..., 5, 0, ... (with K' = 1 the step is √K times larger; the cost is the same)."
+        model = self.model(models, batch.device)
+        t = torch.arange(len(batch), device=batch.device) % self.config.n_levels
+        x_next, y = make_pair(model.ladder, batch, t, self.config.variance_reduction)
+        return lambda: model.revise(y, x_next, t, n_steps=1, generator=ctx.generator).x
+
+    def reference(self, models, batch, n_sample):
+        "For `bench`: plain fp32 loops of one conditional Langevin step, one training iteration (Algorithm 4) and sampling down the ladder (Algorithm 5 without the Tweedie step), written without the loop, the shared sampler or `CDRLModel`'s methods."
+        c = self.config
+        if c.n_classes:
+            raise ValueError("bench measures the unconditional model: use a preset with n_classes = 0 (e.g. offline, cifar10)")
+        model, ebm, init = self.model(models, batch.device), models["ebm"], models.get("initializer")
+        optimizers = list(self.optimizers(models).values())
+        levels = lambda n: torch.arange(n, device=batch.device) % c.n_levels
+        column = lambda v: v.reshape(-1, *[1] * (batch.ndim - 1))
+
+        def chain(y, x_next, t, n_steps):
+            step, var, base = column(model.step[t]), column(model.sigma[t + 1] ** 2), column(model.base_var[t])
+            ebm.eval()  # spectral norm's power iterations frozen along the chain, as the algorithm says
+            for _ in range(n_steps):
+                y = y.detach().requires_grad_(True)
+                log_p = (ebm(y, model.logsnr[t]) / model.step[t] ** 2).sum() - ((y - x_next) ** 2 / (2 * var) + y ** 2 / (2 * base)).sum()
+                (grad,) = torch.autograd.grad(log_p, y)
+                y = y + step ** 2 / 2 * grad + step * torch.randn_like(y)
+            ebm.train()
+            return y.detach()
+
+        def propose(x_next, t):
+            if init is None:
+                return x_next, x_next
+            g = init(x_next, model.logsnr[t + 1])
+            return g, g.detach() + column(model.alpha[t + 1] * model.init_std[t]) * torch.randn_like(g)
+
+        def iteration():
+            t = levels(len(batch))
+            x_next, y = make_pair(model.ladder, batch, t, c.variance_reduction)
+            g, y_hat = propose(x_next, t)
+            y_tilde = chain(y_hat, x_next, t, c.n_steps)
+            loss = (self.level_weights(model)[t] * (ebm(y_tilde, model.logsnr[t]) - ebm(y, model.logsnr[t]))).mean()
+            if init is not None:
+                loss = loss + (y_tilde - g).flatten(1).pow(2).sum(1).mean()
+            for optimizer in optimizers:
+                optimizer.zero_grad()
+            loss.backward()
+            for optimizer in optimizers:
+                optimizer.step()
+
+        def sampling():
+            x = torch.randn(n_sample, *batch.shape[1:], device=batch.device)
+            for level in reversed(range(c.n_levels)):
+                t = torch.full((n_sample,), level, device=batch.device)
+                with torch.no_grad():
+                    y_hat = propose(x, t)[1]
+                x = chain(y_hat, x, t, c.n_steps) / model.alpha[level + 1]
+            return x
+
+        def langevin_step():
+            t = levels(len(batch))
+            x_next, y = make_pair(model.ladder, batch, t, c.variance_reduction)
+            return chain(y, x_next, t, 1)
+        return {"langevin_step": langevin_step, "train_iteration": iteration, "sampling": sampling}
 
     def sample_labels(self, n: int) -> torch.Tensor | None:
         "The classes of a sample grid: 0, 1, ..., n_classes − 1, 0, 1, ... (None: unconditional)."
@@ -1268,10 +1358,13 @@ CDRL_PRESETS = {
 DRL_PRESETS = {"cifar10": dict(CIFAR10, ema=0.999)}  # DRL's code: EMA 0.999; K = 30 and its step rule are the config's defaults
 # Fashion-MNIST (1×32×32) on a CPU, sized by timing a few iterations (CPU seconds on one thread: 2.24 per iteration and 0.32
 # per sample): about 22 minutes of training, 3 of scoring 500 samples and 1 of health figures and grids, under 30 minutes
+FMNIST_PIXEL_VARIANCE = 0.266  # Fashion-MNIST's per-pixel variance in [-1, 1] at 32×32 (measured in the tests): the offline Gaussian base
+# the Gaussian base is what keeps these short runs stable (see "Why the first offline run ran away" below); on other
+# images give their own per-pixel variance: --set gaussian_base=V
 OFFLINE_CDRL = dict(dataset="fashion-mnist", batch_size=32, n_iters=600, lr=1e-4, init_lr=1e-4, clip_grad=1.0, ema=0.999,
                     ebm_width=32, ebm_resolutions=4, ebm_blocks=1, init_width=32, init_resolutions=3, init_blocks=1,
-                    init_attention="8", init_dropout=0.0, ebm_warmup=100, init_lead=5, log_every=25, health_every=100,
-                    sample_every=0, checkpoint_every=100, n_grid=36, eval_samples=500)
+                    init_attention="8", init_dropout=0.0, ebm_warmup=100, init_lead=5, gaussian_base=FMNIST_PIXEL_VARIANCE,
+                    log_every=25, health_every=100, sample_every=0, checkpoint_every=100, n_grid=36, eval_samples=500)
 CDRL_PRESETS.update({
     "offline": OFFLINE_CDRL,
     "offline-cond": dict(OFFLINE_CDRL, n_classes=10, label_drop=0.1),

@@ -33,10 +33,10 @@ from .toy2d import FAMILY, FAMILY_PREFIX, Toy2D, as_sampler, check_data_name, ge
 
 # %% auto #0
 __all__ = ['NOISE_MODES', 'REFERENCE_POINTS', 'SCORE_CELLS', 'CHECKPOINT_KEYS', 'METHODS', 'CoopFlowConfig', 'CoopFlow', 'extent',
-           'coopflow_step', 'RunawayGuard', 'RunAway', 'build_coopflow', 'sample_score', 'read_resumable',
-           'train_coopflow', 'evaluate_coopflow', 'test_time_sample', 'train_mle_flow', 'FlowSpec', 'MLEBaseline',
-           'torch_threads', 'coopflow_figure', 'run_coopflow2d', 'load_coopflow2d', 'sample_coopflow2d', 'study_run',
-           'run_study', 'summarize', 'family_run', 'run_family_study', 'family_floor', 'family_table']
+           'coopflow_step', 'runaway_problems', 'RunawayGuard', 'RunAway', 'build_coopflow', 'sample_score',
+           'read_resumable', 'train_coopflow', 'evaluate_coopflow', 'test_time_sample', 'train_mle_flow', 'FlowSpec',
+           'MLEBaseline', 'torch_threads', 'coopflow_figure', 'run_coopflow2d', 'load_coopflow2d', 'sample_coopflow2d',
+           'study_run', 'run_study', 'summarize', 'family_run', 'run_family_study', 'family_floor', 'family_table']
 
 # %% ../nbs/10_coopflow.ipynb #58f5e53f
 NOISE_MODES = ("on", "off", "decay")
@@ -156,6 +156,22 @@ def coopflow_step(
     return logs
 
 
+def runaway_problems(
+    gap: float,  # f(data) − f(x̃), averaged over the batch: how much lower the revised samples score than the data
+    reach: float,  # how far the revised samples reach
+    reach_limit: float,  # the farthest a healthy run reaches
+    energy_limit: float,  # the largest healthy `gap` (`runaway_energy`)
+    yardstick: str = "runaway_ratio × the reach of the data and the first proposals",  # what `reach_limit` is, for the message
+) -> list[str]:
+    "What is wrong with an iteration: chains beyond the reach limit, f(data) − f(x̃) beyond the energy limit, non-finite scores (empty: healthy)."
+    found = [] if math.isfinite(gap) else [f"non-finite scores (f(data) − f(x̃) = {gap})"]
+    if not reach <= reach_limit:
+        found.append(f"the chains reached |x| = {reach:.3g}, beyond {reach_limit:.3g} ({yardstick})")
+    if gap > energy_limit:
+        found.append(f"f(data) − f(x̃) = {gap:.3g} nats, beyond runaway_energy = {energy_limit:g}")
+    return found
+
+
 class RunawayGuard:
     "Watches every iteration's chains and energies: says when a run-away has lasted `runaway_patience` iterations, and when the state is healthy."
     def __init__(self,
@@ -170,14 +186,8 @@ class RunawayGuard:
         self.streak, self.quiet = 0, self.patience
 
     def problems(self, logs: dict[str, float]) -> list[str]:
-        "What is wrong with an iteration: chains beyond the limit, f(data) − f(x̃) beyond the energy limit, non-finite scores."
-        gap, reach = logs["f_data"] - logs["f_samples"], logs["sample_extent"]
-        found = [] if math.isfinite(gap) else [f"non-finite scores (f(data) − f(x̃) = {gap})"]
-        if not reach <= self.limit:
-            found.append(f"the chains reached |x| = {reach:.3g}, beyond {self.limit:.3g} (runaway_ratio × the reach of the data and the first proposals)")
-        if gap > self.energy:
-            found.append(f"f(data) − f(x̃) = {gap:.3g} nats, beyond runaway_energy = {self.energy:g}")
-        return found
+        "What is wrong with an iteration (see `runaway_problems`)."
+        return runaway_problems(logs["f_data"] - logs["f_samples"], logs["sample_extent"], self.limit, self.energy)
 
     def unhealthy(self, logs: dict[str, float]) -> bool:
         "True when the iteration has a problem (see `problems`)."

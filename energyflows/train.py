@@ -71,7 +71,7 @@ class TrainConfig:
     sample_every: int = 1000  # iterations between sample grids (0: only at the end)
     checkpoint_every: int = 1000  # iterations between checkpoints
     n_grid: int = 64  # images in a sample grid
-    nan_patience: int = 3  # consecutive non-finite iterations before rolling back to the last checkpoint
+    nan_patience: int = 3  # consecutive bad iterations (non-finite, or unhealthy by the method's `problems`) before rolling back to the last checkpoint
     max_rollbacks: int = 3  # roll-backs allowed before the run stops with an error
     rollback_lr_factor: float = 0.5  # learning rates are multiplied by this at each roll-back
     eval_samples: int = 0  # samples for the quality score written to metrics.json at the end (0: none)
@@ -216,6 +216,16 @@ class Method:
     def energy(self, models: dict[str, nn.Module], x: torch.Tensor) -> torch.Tensor | None:
         "f_θ(x) per image of the method's data-space EBM (the health figures' f gap); None: it has none."
         return None
+
+    def bench_langevin_step(self, models: dict[str, nn.Module], batch: torch.Tensor, ctx: StepContext) -> Callable[[], object]:
+        "For `bench`: one Langevin step of the method's chains on `batch` with the project's sampler (default: chapter 02's `revise` of the EBM with `step_size` and `noise_scale`, clamped to [-1, 1])."
+        c = self.config
+        noise = c.noise_scale(0) if callable(c.noise_scale) else c.noise_scale  # a schedule (CoopFlow) or a number
+        return lambda: revise(models["ebm"], batch, 1, c.step_size, noise, clamp=(-1.0, 1.0), generator=ctx.generator, diagnostics=False)
+
+    def problems(self, logs: dict[str, float]) -> list[str]:
+        "What is unhealthy in an iteration, read from the `logs` of `losses` (chains that ran off, energies that split); the loop treats such an iteration as a bad one. Empty: healthy."
+        return []
 
 # %% ../nbs/21_train.ipynb #d0a6f2cf
 @dataclass
@@ -425,7 +435,7 @@ class Trainer:
         self.iteration, self.lr_scale = 0, 1.0
         self.counters = {"bad_iterations": 0, "rollbacks": 0, "consecutive_bad": 0,
                          **{f"skipped_{name}": 0 for name in self.optimizers}}
-        self.snapshot, self.last_health = None, {}
+        self.snapshot, self.last_health, self.last_problems = None, {}, ""
 
     # ---- set-up -----------------------------------------------------------------------------------------------
     def _seed_everything(self):
@@ -495,16 +505,17 @@ class Trainer:
         ctx = self.context(self.iteration, indices)
         batch = prepare_batch(self.data[indices.to(self.data.device)], self.config, ctx)
         self._set_lr(self.iteration)
-        losses, logs = None, {}
+        losses, logs, problems = None, {}, []
         try:
             with ctx.autocast():
                 losses, logs = self.method.losses(self.nets, batch, ctx)
             total = sum(losses.values())
-            bad = not bool(torch.isfinite(total))
-        except NonFiniteError:
-            bad = True
-        if self._any_process(bad):
-            return self._bad_iteration()
+            problems = [] if bool(torch.isfinite(total)) else ["a non-finite loss"]
+        except NonFiniteError as error:
+            problems = [str(error)]
+        problems = problems or self.method.problems(logs)
+        if self._any_process(bool(problems)):
+            return self._bad_iteration(problems or ["a bad iteration on another process"])
         for optimizer in self.optimizers.values():
             optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(total).backward()
@@ -514,7 +525,7 @@ class Trainer:
             params = [p for group in optimizer.param_groups for p in group["params"]]
             norms[name] = float(nn.utils.clip_grad_norm_(params, self.config.clip_grad or math.inf))
         if not all(math.isfinite(n) for n in norms.values()) and not self.scaler.is_enabled():
-            return self._bad_iteration()
+            return self._bad_iteration([f"non-finite gradient norms {norms}"])
         for name, optimizer in active.items():
             if self.config.skip_grad and norms[name] > self.config.skip_grad:
                 self.counters[f"skipped_{name}"] += 1
@@ -532,8 +543,9 @@ class Trainer:
         return {name: optimizer for name, optimizer in self.optimizers.items()
                 if any(p.grad is not None for group in optimizer.param_groups for p in group["params"])}
 
-    def _bad_iteration(self) -> dict:
-        "Count a bad iteration, skip it, and roll back after `nan_patience` in a row."
+    def _bad_iteration(self, problems: list[str]) -> dict:
+        "Count a bad iteration (what was wrong: `problems`), skip it, and roll back after `nan_patience` in a row."
+        self.last_problems = "; ".join(problems)
         self.counters["bad_iterations"] += 1
         self.counters["consecutive_bad"] += 1
         for optimizer in self.optimizers.values():
@@ -549,17 +561,17 @@ class Trainer:
         self.counters["rollbacks"] += 1
         if self.counters["rollbacks"] > self.config.max_rollbacks:
             raise TrainingDiverged(
-                f"the run became non-finite {self.config.nan_patience} iterations in a row again after "
-                f"{self.config.max_rollbacks} roll-backs (last at iteration {self.iteration}); lower `lr`, the Langevin "
-                f"step size, or set `clip_grad` / `skip_grad`; the last good checkpoint is {self.out / 'checkpoint.pt'}")
+                f"the run went bad {self.config.nan_patience} iterations in a row again after "
+                f"{self.config.max_rollbacks} roll-backs (last at iteration {self.iteration}: {self.last_problems}); lower `lr`, "
+                f"the Langevin step size, or set `clip_grad` / `skip_grad`; the last good checkpoint is {self.out / 'checkpoint.pt'}")
         counters, lr_scale = dict(self.counters), self.lr_scale * self.config.rollback_lr_factor
         self._restore(copy.deepcopy(self.snapshot))  # the optimisers would otherwise share (and change) its tensors
         self.counters.update(rollbacks=counters["rollbacks"], bad_iterations=counters["bad_iterations"], consecutive_bad=0)
         self.lr_scale = lr_scale
         self.generator.manual_seed(_mix(self.config.seed, self.parallel.rank, 1, self.counters["rollbacks"]))
         if self.parallel.main:
-            print(f"roll-back {self.counters['rollbacks']}/{self.config.max_rollbacks} to iteration {self.iteration}; "
-                  f"learning rates × {self.lr_scale:g}")
+            print(f"roll-back {self.counters['rollbacks']}/{self.config.max_rollbacks} to iteration {self.iteration} "
+                  f"({self.last_problems}); learning rates × {self.lr_scale:g}")
 
     # ---- state ------------------------------------------------------------------------------------------------
     def state(self) -> dict:
@@ -771,8 +783,8 @@ class Trainer:
                            **{k: v for k, v in self.counters.items() if k != "consecutive_bad"}})
         if self.parallel.main and c.sample_every and i % c.sample_every == 0 and i < c.n_iters:
             logger.image(i, self.save_grid())
-        if i % c.checkpoint_every == 0 or i == c.n_iters:
-            self.checkpoint()
+        if (i % c.checkpoint_every == 0 and not self.counters["consecutive_bad"]) or i == c.n_iters:
+            self.checkpoint()  # a state that just went bad is no roll-back point
 
     def _finish(self, logs: dict, seconds: float, iterations: int) -> dict:
         "The final grid, the quality score, and metrics.json merged with what it held (the speed of this session's iterations)."
@@ -1107,7 +1119,7 @@ def bench(
 
 def _bench_one(label: str, trainer: Trainer, repeats: int) -> dict:
     "Images/s of the three measurements for one setting (`reference` times the plain loops)."
-    c, device, ebm = trainer.config, trainer.device, trainer.models["ebm"]
+    c, device = trainer.config, trainer.device
     batch = prepare_batch(trainer.data[: c.batch_size].to(trainer.data.device), c, trainer.context(0))
     n_sample = 4 * c.batch_size
     if label == "reference":
@@ -1115,10 +1127,10 @@ def _bench_one(label: str, trainer: Trainer, repeats: int) -> dict:
         langevin_step, iteration, sampling = plain["langevin_step"], plain["train_iteration"], plain["sampling"]
     else:
         ctx = trainer.context(0)
-        noise = c.noise_scale(0) if callable(c.noise_scale) else c.noise_scale  # a schedule (CoopFlow) or a number
+        one_step = trainer.method.bench_langevin_step(trainer.models, batch, ctx)
         def langevin_step():
             with ctx.autocast():
-                return revise(ebm, batch, 1, c.step_size, noise, clamp=(-1.0, 1.0), generator=ctx.generator, diagnostics=False)
+                return one_step()
         iteration = trainer.step
         sampling = lambda: trainer.sample(n_sample)
     seconds = {"langevin_step": _seconds(langevin_step, device, repeats * 5),

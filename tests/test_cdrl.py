@@ -100,3 +100,14 @@ def test_cdrl_under_two_processes(tmp_path):
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["processes"] == 2 and metrics["iterations"] == 6 and metrics["bad_iterations"] == 0
     assert sampled(out, 2).shape == (2, 3, 16, 16)
+
+
+@pytest.mark.parametrize("method", ["cdrl", "drl"])
+def test_bench_measures_against_a_plain_reference(tmp_path, method):
+    proc = run("bench", method, "--preset", "tiny", "--repeats", "1", "--out", tmp_path / "bench.json")
+    assert proc.returncode == 0, proc.stderr
+    rows = json.loads((tmp_path / "bench.json").read_text())
+    assert [r["setting"] for r in rows] == ["reference", "project fp32"]
+    keys = ("langevin_step", "train_iteration", "sampling")
+    assert all(rows[0][f"{k}_ratio"] == 1.0 for k in keys)
+    assert all(np.isfinite(r[k]) and r[k] > 0 for r in rows for k in keys)
