@@ -37,7 +37,7 @@ __all__ = ['STEP_RULES', 'METHODS', 'LOSS_WEIGHTS', 'RUN_NAMES', 'CHECKPOINT_KEY
            'noised_grid_probabilities', 'level_box', 'level_density_kl', 'evaluate_cdrl', 'level_figure',
            'level_slider', 'cdrl_vs_drl', 'DRLConfig', 'baseline_scores', 'cdrl_figure', 'run_cdrl2d', 'load_cdrl2d',
            'sample_cdrl2d', 'TimeResNetEnergy', 'UNetInitializer', 'AtLevel', 'ImageCDRLConfig', 'ImageDRLConfig',
-           'ImageCDRL', 'ImageDRL', 'image_study']
+           'ImageCDRL', 'ImageDRL', 'run_model', 'image_study']
 
 # %% ../nbs/27_cdrl.ipynb #4b93efcf
 STEP_RULES = ("thesis", "toy", "drl")  # Langevin step-size rules (see `NoiseLadder.step_size`)
@@ -1388,15 +1388,30 @@ STUDY_RUNS = {  # name → (method, preset): the offline study's runs on Fashion
     "CDRL": ("cdrl", "offline"), "CDRL without initializer": ("cdrl", "offline-noinit"), "DRL": ("drl", "offline")}
 
 
+def run_model(run) -> CDRLModel:
+    "The ladder of a trained image run (`load_run`): its averaged networks when it keeps them, in eval mode."
+    return run.method.model(run.ema.models if run.ema is not None else run.models, run.device).eval()
+
+
+def _ood_sets(n: int) -> tuple[torch.Tensor, torch.Tensor]:
+    "The out-of-distribution test in [-1, 1]: `n` Fashion-MNIST test images (inside) and `n` of scikit-learn's digits at 32×32 (outside)."
+    from energyflows.data import load_images, to_unit_range
+    inside = load_images("fashion-mnist", "test", size=32).images[:n]
+    outside = torch.cat([load_images("digits", split, size=32).images for split in ("train", "test")])[:n]
+    return to_unit_range(inside), to_unit_range(outside)
+
+
 def image_study(
     root,  # a folder for the runs (finished runs of the same settings are read back)
     workers: int = 2,  # processes of `run_study`
     sample_steps: tuple[int, ...] = (15, 8, 5, 3),  # K' of the sampling-adjustment table (CDRL's run)
     guidance: tuple[float, ...] = (0.0, 0.7, 2.0),  # w of the guidance table (the offline-cond run)
     n_samples: int = 500,  # samples per FD of the two tables
+    n_ood: int = 1000,  # images on each side of the out-of-distribution test
 ) -> dict:
-    "The offline study: FD-FMNIST of CDRL, CDRL without initializer and DRL (presets sized to about the same wall time), K' against FD and seconds, and guidance w against FD."
-    from energyflows.metrics import offline_fd
+    "The offline study: FD-FMNIST of CDRL, CDRL without initializer and DRL (presets sized to about the same wall time), K' against FD and seconds, guidance w against FD, OOD AUROCs, an inpainting and a class grid."
+    from energyflows.data import load_images, to_unit_range
+    from energyflows.metrics import auroc, offline_fd
     from energyflows.train import load_run, run_study
     import dataclasses
     root = Path(root)
@@ -1404,7 +1419,8 @@ def image_study(
     results = run_study([(m, p, root / name.replace(" ", "-"), {}) for name, (m, p) in runs.items()], workers)
     table = {name: {"fd_fmnist": r.get("fd_fmnist"), "minutes": r["seconds"] / 60, "iterations": r["iterations"],
                     "health": r.get("health", {}), "bad_iterations": r["bad_iterations"]} for name, r in zip(runs, results)}
-    cdrl = load_run(root / "CDRL")
+    loaded = {name: load_run(root / name.replace(" ", "-")) for name in runs}
+    cdrl, cond = loaded["CDRL"], loaded["CDRL conditional"]
     adjustment = []
     for k in sample_steps:
         cdrl.method.config = dataclasses.replace(cdrl.config, test_steps=k)
@@ -1412,9 +1428,19 @@ def image_study(
         samples = cdrl.sample(n_samples, seed=1)
         adjustment.append({"K'": k, "steps": k * cdrl.config.n_levels, "fd_fmnist": offline_fd(samples),
                            "seconds_per_100": (time.time() - start) / n_samples * 100})
-    cond = load_run(root / "CDRL-conditional")
-    guided = []
+    guided, class_grids = [], {}
     for w in guidance:
         cond.method.config = dataclasses.replace(cond.config, guidance=w)
         guided.append({"w": w, "fd_fmnist": offline_fd(cond.sample(n_samples, seed=1))})
-    return {"runs": table, "sampling_adjustment": adjustment, "guidance": guided}
+        class_grids[w] = cond.sample(20, seed=2)  # classes 0..9, twice
+    inside, outside = _ood_sets(n_ood)
+    ood = {name: ood_auroc(run_model(loaded[name]), inside, outside) for name in STUDY_RUNS}
+    ood["pixel norm −‖x‖² (no model)"] = auroc(-torch.cat([inside, outside]).flatten(1).pow(2).sum(1),
+                                               torch.cat([torch.ones(len(inside)), torch.zeros(len(outside))]))
+    truth = to_unit_range(load_images("fashion-mnist", "test", size=32).images[n_ood:n_ood + 8])
+    mask = torch.zeros_like(truth, dtype=torch.bool)
+    mask[..., :16, :] = True  # the top half is known
+    filled = sample_cdrl(run_model(cdrl), 8, generator=torch.Generator().manual_seed(3), known=truth.to(cdrl.device),
+                         mask=mask.to(cdrl.device)).clamp(-1, 1).cpu()
+    return {"runs": table, "sampling_adjustment": adjustment, "guidance": guided, "class_grids": class_grids, "ood_auroc": ood,
+            "inpainting": {"truth": truth, "mask": mask, "filled": filled}}

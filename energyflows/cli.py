@@ -143,10 +143,12 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--png", type=Path, default=None, help="image runs: also write each sample as DIR/sample_00000.png, …")
     sample.add_argument("--grid", type=Path, default=None, help="image runs: also write a grid picture of the samples (a .png file)")
     sample.add_argument("--seed", type=int, default=None, help="seed of the chains (default: the run's)")
+    sample.add_argument("--views", type=int, default=None, help="nerf-lebm runs: render each sample from this many cameras around it "
+                        "(a turntable: `images` (N, V, 3, H, W), PNG files sample_00000_view_00.png, …, a grid with a row per sample)")
     sample.add_argument("--device", default=None, help="device (default: the run's)")
     evaluate = commands.add_parser("eval", help="score a trained run (offline FD on Fashion-MNIST, FID otherwise) into its metrics.json")
     evaluate.add_argument("run", type=Path, help="run folder written by `energyflows train`")
-    evaluate.add_argument("--n", type=int, default=50_000, help="number of samples (default: 50000, the FID convention)")
+    evaluate.add_argument("--n", type=int, default=None, help="number of samples (default: the method's: 50000, the FID convention; nerf-lebm 500)")
     evaluate.add_argument("--fid-weights", default=None, help="path of the FID Inception weights (pt_inception-2015-12-05-6726825d.pth) for machines without network")
     evaluate.add_argument("--device", default=None, help="device (default: the run's)")
     bench = commands.add_parser("bench", help="images/s of Langevin, training and sampling against a plain reference loop")
@@ -274,7 +276,8 @@ def _bench(args) -> None:
 
 def _evaluate(args) -> None:
     "Score an image run into its metrics.json (merged); a missing FID weights file is a user's error, said as such."
-    run, n = loop.load_run(args.run, args.device), check_positive_int(args.n, "n")
+    run = loop.load_run(args.run, args.device)
+    n = check_positive_int(run.method.eval_n if args.n is None else args.n, "n")
     try:
         scores = loop.evaluate(run, n, args.fid_weights)
     except RuntimeError as error:  # the Inception weights are neither here nor downloadable
@@ -318,22 +321,33 @@ def _sample(args) -> None:
         _save_array(out, lambda f: np.save(f, points))
         print(f"{n} points (N, 2) in the data's units, values in [{points.min():.4g}, {points.max():.4g}]: {out}")
         return
+    if args.views is not None and method != "nerf-lebm":
+        raise ValueError(f"--views renders turntables of 3-D-aware runs (nerf-lebm); {args.run} is a {method} run: leave --views out")
     from torchvision.utils import save_image
     out = _check_file(args.out or args.run / "samples" / "samples.npz", ".npz", "--out", "an image run writes images (N, C, H, W)")
     png = args.png and _check_folder(args.png, "--png", "the PNG files (sample_00000.png, …)")
     grid = args.grid and _check_file(args.grid, ".png", "--grid", "the grid is a picture")
-    images = (loop.load_run(args.run, args.device).sample(n, args.seed) + 1) / 2  # [-1, 1] -> [0, 1]
+    run = loop.load_run(args.run, args.device)
+    if args.views is None:
+        images = (run.sample(n, args.seed) + 1) / 2  # [-1, 1] -> [0, 1]
+        names, per_row = [f"sample_{i:05d}" for i in range(n)], max(1, int(n**0.5))
+    else:
+        from energyflows.nerf_lebm import turntable
+        views = check_positive_int(args.views, "views")
+        images = turntable(run, n, views, run.config.seed if args.seed is None else args.seed).permute(0, 1, 4, 2, 3)  # (N, V, 3, H, W)
+        names, per_row = [f"sample_{i:05d}_view_{v:02d}" for i in range(n) for v in range(views)], views
     _save_array(out, lambda f: np.savez(f, images=images.numpy()))
-    written = [f"{n} images {tuple(images.shape)} in [0, 1]: {out}"]
+    written = [f"{n} {'images' if args.views is None else 'turntables'} {tuple(images.shape)} in [0, 1]: {out}"]
+    flat = images.reshape(-1, *images.shape[-3:])
     if png:
         png.mkdir(parents=True, exist_ok=True)
-        for i, image in enumerate(images):
-            save_image(image, png / f"sample_{i:05d}.png")
+        for name, image in zip(names, flat):
+            save_image(image, png / f"{name}.png")
         written.append(f"PNG files: {png}")
     if grid:
         grid.parent.mkdir(parents=True, exist_ok=True)
-        save_image(images, grid, nrow=max(1, int(n**0.5)))
-        written.append(f"grid: {grid}")
+        save_image(flat, grid, nrow=per_row)
+        written.append(f"grid: {grid}" + ("" if args.views is None else " (a row per sample, a column per view)"))
     print("\n".join(written))
 
 

@@ -32,8 +32,9 @@ __all__ = ['THESIS_GENERATOR', 'PRIORS', 'POSTERIOR_UPDATES', 'INFERENCES', 'ENC
            'OFFLINE_AMORTIZED_ITERS', 'VARY', 'LatentMapping', 'NeRFGenerator', 'generator_table', 'render_latents',
            'render_views', 'LatentEBMPrior', 'gaussian_log_prob', 'NeRFLEBMConfig', 'PosedViews', 'load_posed_views',
            'LatentChains', 'ResNetEncoder', 'gaussian_kl', 'NeRFLEBM', 'nerf_lebm_presets', 'prior_latents',
-           'synthesize', 'disentangle', 'infer_objects', 'novel_views', 'reconstruction_mse', 'vmf_kappa',
-           'vmf_mean_length', 'vmf_kl_uniform', 'vmf_sample', 'FactorNet', 'train_factor_net', 'factor_scores']
+           'synthesize', 'disentangle', 'turntable', 'infer_objects', 'novel_views', 'reconstruction_mse', 'vmf_kappa',
+           'vmf_mean_length', 'vmf_kl_uniform', 'vmf_sample', 'FactorNet', 'train_factor_net', 'factor_scores',
+           'toy_car_scores']
 
 # %% ../nbs/26_nerf_lebm.ipynb #ac6da7d9
 class LatentMapping(nn.Module):
@@ -421,6 +422,7 @@ class NeRFLEBM(Method):
     name = "nerf-lebm"
     Config = NeRFLEBMConfig
     presets = {}  # filled below
+    eval_n = 500  # random syntheses `energyflows eval` scores (with the novel views of the 100 test cars)
 
     # ---- data: posed views, looked up by the batch's indices ----------------------------------------------------------
     def training_images(self, data):
@@ -438,6 +440,81 @@ class NeRFLEBM(Method):
                              f"with the thesis' {FOV_DEGREES:g}° (chapter 25's FOV_DEGREES)")
         self.views = views
         return views.images
+
+    def evaluate(self, trainer, n):
+        "`energyflows eval`: the chapter's scores on the toy cars (`toy_car_scores`: two-shot novel-view PSNR, and the factor FD and body/hue KLs of `n` random syntheses)."
+        c = self.config
+        if c.scenes != "toycars" or is_user_images(c.dataset):
+            raise ValueError("eval scores NeRF-LEBM runs on the toy cars (novel views of the test cars, factor scores of syntheses); "
+                             "for a run on your own objects, hold views out and score them with `novel_views`")
+        regressor = train_factor_net(toy_cars("train", c.image_size), n_iters=3000)
+        return toy_car_scores(trainer, regressor, toy_cars("test", c.image_size), n_samples=n)
+
+    def bench_langevin_step(self, models, batch, ctx):
+        "For `bench`: one joint posterior Langevin step on `n_rays` pixels of each image of `batch` (its first training views)."
+        c = self.config
+        rays = self.ray_batch(batch, self.views.poses[:len(batch)], torch.rand(len(batch), batch.shape[-1] ** 2).argsort(1)[:, :c.n_rays])
+        z = self.gaussian_draw(torch.randn(len(batch), self.latent, device=batch.device))
+        return lambda: langevin(lambda z: self.log_joint(models, z, *rays), z, 1, c.infer_step_size, c.infer_noise,
+                                generator=ctx.generator).x
+
+    def reference(self, models, batch, n_sample):
+        "For `bench`: plain fp32 loops — a posterior Langevin step, Algorithm 1's iteration (joint posterior steps, prior chains, both updates) and the rendering of `n_sample` whole views — written with a hand-made renderer (midpoint samples, no chunks, no hierarchical pass; also returned as `render`, to check it against chapter 25's) and without the shared sampler."
+        c = self.config
+        if c.inference != "mcmc" or c.persistent or c.n_importance:
+            raise ValueError("bench measures Algorithm 1 on stratified samples alone: use --set inference=mcmc persistent=false n_importance=0")
+        generator, prior = models["generator"], models.get("prior")
+        optimizers = list(self.optimizers(models).values())
+        size = batch.shape[-1]
+        pick = torch.rand(len(batch), size * size).argsort(1)[:, :c.n_rays]
+        origins, dirs, target = self.ray_batch(batch, self.views.poses[:len(batch)], pick)
+        t = c.near + (torch.arange(c.n_samples, device=batch.device) + 0.5) * (c.far - c.near) / c.n_samples  # the strata's midpoints
+
+        def render(z, origins, dirs):  # (B, R, 3) colours of the rays of each object
+            b, r = origins.shape[:2]
+            terms = [term.repeat_interleave(r, 0) for term in generator.conditions(*self.split(z))]
+            points = origins.reshape(-1, 1, 3) + t[:, None] * dirs.reshape(-1, 1, 3)
+            sigma, rgb = generator.field(terms)(points, dirs.reshape(-1, 1, 3).expand_as(points))
+            tau = sigma * (c.far - c.near) / c.n_samples
+            weights = torch.exp(-(tau.cumsum(-1) - tau)) * (1 - torch.exp(-tau))
+            color = (weights[..., None] * rgb).sum(1) + (1 - weights.sum(-1, keepdim=True)) * c.background
+            return color.reshape(b, r, 3)
+
+        def step(z, log_density, step_size, noise):
+            z = z.detach().requires_grad_(True)
+            (grad,) = torch.autograd.grad(log_density(z).sum(), z)
+            return (z + step_size**2 / 2 * grad + noise * step_size * torch.randn_like(z)).detach()
+
+        log_joint = lambda z: self.prior_log_prob(prior, z) - (render(z, origins, dirs) - target).pow(2).flatten(1).sum(1) / (2 * c.sigma**2)
+        log_prior = lambda z: self.prior_log_prob(prior, z)
+        draw = lambda n: self.gaussian_draw(torch.randn(n, self.latent, device=batch.device))
+
+        def iteration():
+            z = draw(len(batch))
+            for _ in range(c.infer_steps):
+                z = step(z, log_joint, c.infer_step_size, c.infer_noise)
+            loss = (render(z, origins, dirs) - target).pow(2).flatten(1).sum(1).mean() / (2 * c.sigma**2)
+            if prior is not None:
+                negatives = draw(c.prior_chains or len(batch))
+                for _ in range(c.prior_steps):
+                    negatives = step(negatives, log_prior, c.prior_step_size, c.prior_noise)
+                loss = loss + prior(negatives).mean() - prior(z).mean()
+            for optimizer in optimizers:
+                optimizer.zero_grad()
+            loss.backward()
+            for optimizer in optimizers:
+                optimizer.step()
+
+        def sampling():
+            z = draw(n_sample)
+            for _ in range(c.prior_steps if prior is not None else 0):
+                z = step(z, log_prior, c.prior_step_size, c.prior_noise)
+            with torch.no_grad():
+                rays = camera_rays(self.random_poses(n_sample), size, size, math.radians(FOV_DEGREES))
+                return render(z, *(v.reshape(n_sample, -1, 3).to(batch.device) for v in rays))
+
+        return {"langevin_step": lambda: step(draw(len(batch)), log_joint, c.infer_step_size, c.infer_noise),
+                "train_iteration": iteration, "sampling": sampling, "render": render}
 
     def batch_poses(self, ctx: StepContext, n: int) -> torch.Tensor:
         "The poses (n, 4, 4) of this process's images: by the batch's training-set indices, or the first `n` training views (the loop's health figures revise those)."
@@ -756,12 +833,26 @@ def disentangle(
         grid[..., :d_s] = values[None, :, :d_s]
     elif vary == "appearance":
         grid[..., d_s:] = values[None, :, d_s:]
-    azimuths = np.linspace(-180, 180, n, endpoint=False) if vary == "pose" else np.full(n, 30.0)
-    poses = look_at(method.config.radius, elevation, azimuths)  # (n, 4, 4): column j's camera
     if vary == "pose":
-        return _render(run, rows, poses[None].expand(n, -1, -1, -1))
+        return turntable(run, n, n, elevation=elevation, latents=rows)
+    poses = look_at(method.config.radius, elevation, np.full(n, 30.0))  # (n, 4, 4): the fixed camera
     images = _render(run, grid.reshape(n * n, -1), poses[None].expand(n, -1, -1, -1).reshape(n * n, 1, 4, 4))
     return images.reshape(n, n, *images.shape[-3:])
+
+
+def turntable(
+    run,  # a trained run
+    n: int = 4,  # objects (latents from the prior), unless `latents` are given
+    n_views: int = 8,  # cameras evenly around the circle, from azimuth −180°
+    seed: int = 0,  # seed of the latents
+    elevation: float = 20.0,  # degrees, the cameras' elevation (at the run's radius)
+    latents: torch.Tensor | None = None,  # (B, d_s + d_a) to render instead of n prior samples
+) -> torch.Tensor:
+    "Each object seen from `n_views` cameras around it: images (n, n_views, H, W, 3) in [0, 1] (`energyflows sample RUN --views N`)."
+    z = prior_latents(run, n, seed) if latents is None else latents
+    azimuths = np.linspace(-180, 180, check_positive_int(n_views, "n_views"), endpoint=False)
+    poses = look_at(run.method.config.radius, elevation, azimuths)  # (n_views, 4, 4)
+    return _render(run, z, poses[None].expand(len(z), -1, -1, -1))
 
 # %% ../nbs/26_nerf_lebm.ipynb #c0a174a3
 def infer_objects(
@@ -985,3 +1076,16 @@ def factor_scores(
     return {"fd_factor": frechet_distance(*gaussian_statistics(fs), *gaussian_statistics(fr)),
             "kl_body": kl(histogram(br, len(BODY_TYPES)), histogram(bs, len(BODY_TYPES))),
             "kl_hue": kl(histogram(hr, len(HUES)), histogram(hs, len(HUES)))}
+
+def toy_car_scores(
+    run,  # a trained run on the toy cars
+    regressor: FactorNet,  # `train_factor_net` on the training split
+    test_split: ToyCars,  # chapter 25's `toy_cars("test", size)` at the run's image size
+    n_samples: int = 500,  # random syntheses scored against the test views
+    n_steps: int | None = None,  # posterior steps of the novel-view inference (default: the run's `test_infer_steps`)
+    seed: int = 0,
+) -> dict[str, float]:
+    "The chapter's three scores of a run: two-shot novel-view PSNR on the test cars, and the factor FD and body/hue KLs of `n_samples` random syntheses against the test views."
+    reference = test_split.images.reshape(-1, *test_split.images.shape[-3:])
+    views = novel_views(run, test_split, n_steps=n_steps, seed=seed)
+    return {"psnr": views["psnr"], **factor_scores(regressor, synthesize(run, n_samples, seed=seed), reference), "n_samples": n_samples}

@@ -174,6 +174,7 @@ class Method:
     name = ""
     Config = TrainConfig
     presets: dict[str, dict] = {}
+    eval_n: int = 50_000  # `energyflows eval`'s default number of samples (the FID convention)
 
     def __init__(self, config):
         self.config = config
@@ -222,6 +223,10 @@ class Method:
         c = self.config
         noise = c.noise_scale(0) if callable(c.noise_scale) else c.noise_scale  # a schedule (CoopFlow) or a number
         return lambda: revise(models["ebm"], batch, 1, c.step_size, noise, clamp=(-1.0, 1.0), generator=ctx.generator, diagnostics=False)
+
+    def evaluate(self, trainer, n: int) -> dict[str, float] | None:
+        "The method's own scores of a trained run (`trainer`) from `n` samples, for `energyflows eval`; None: the loop's FD or FID."
+        return None
 
     def problems(self, logs: dict[str, float]) -> list[str]:
         "What is unhealthy in an iteration, read from the `logs` of `losses` (chains that ran off, energies that split); the loop treats such an iteration as a bad one. Empty: healthy."
@@ -862,10 +867,13 @@ class RunLogger:
 
 # %% ../nbs/21_train.ipynb #9fc8ab51
 def evaluate(trainer: Trainer, n: int, fid_weights: str | None = None) -> dict[str, float]:
-    "Score `n` samples of the run: the offline Fréchet distance on Fashion-MNIST; FID against the test split, or a user's training images."
+    "Score `n` samples of the run: the method's own scores when it has them (`Method.evaluate`), else the offline Fréchet distance on Fashion-MNIST, or FID against the test split or a user's training images."
     from energyflows import metrics
     from energyflows.data import DATASETS, load_images, load_user_images
-    samples = trainer.sample(check_positive_int(n, "n"))
+    own = trainer.method.evaluate(trainer, check_positive_int(n, "n"))
+    if own is not None:
+        return own
+    samples = trainer.sample(n)
     dataset, size = trainer.config.dataset, trainer.config.image_size
     if dataset == "fashion-mnist":
         return {"fd_fmnist": metrics.offline_fd(samples), "n_samples": n}
@@ -1136,7 +1144,7 @@ def _bench_one(label: str, trainer: Trainer, repeats: int) -> dict:
     seconds = {"langevin_step": _seconds(langevin_step, device, repeats * 5),
                "train_iteration": _seconds(iteration, device, repeats),
                "sampling": _seconds(sampling, device, repeats)}
-    return {"setting": label, "device": str(device), "batch": c.batch_size, "n_steps": c.n_steps,
+    return {"setting": label, "device": str(device), "batch": c.batch_size, "n_steps": getattr(c, "n_steps", None),
             "langevin_step": c.batch_size / seconds["langevin_step"], "train_iteration": c.batch_size / seconds["train_iteration"],
             "sampling": n_sample / seconds["sampling"], "peak_mib": _peak(device, iteration)}
 

@@ -40,6 +40,8 @@ def test_cdrl_trains_and_samples_from_the_command_line(tmp_path):
     rows = list(csv.DictReader((out / "log.csv").open()))
     assert all(np.isfinite(float(r[k])) for r in rows for k in ("revision_mse", "f_gap", "max_step", "loss_ebm", "loss_initializer"))
     assert sampled(out).shape == (4, 3, 16, 16)
+    refused = run("sample", out, "--views", "3")
+    assert refused.returncode == 2 and "--views renders turntables of 3-D-aware runs (nerf-lebm)" in refused.stderr
     assert "n_steps = 15: K, Langevin steps per level" in run("train", "cdrl", "--help").stdout
 
 

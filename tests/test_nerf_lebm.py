@@ -37,6 +37,16 @@ def test_tiny_run_from_the_command_line_trains_and_samples(tmp_path):
     assert sampled.returncode == 0, sampled.stderr
     images = np.load(out / "s.npz")["images"]
     assert images.shape == (3, 3, 16, 16) and 0 <= images.min() and images.max() <= 1
+    spun = run("sample", out, "--n", "2", "--views", "4", "--out", out / "t.npz", "--png", out / "png", "--grid", out / "grid.png")
+    assert spun.returncode == 0, spun.stderr
+    turntables = np.load(out / "t.npz")["images"]
+    assert turntables.shape == (2, 4, 3, 16, 16) and (out / "grid.png").exists()
+    assert len(list((out / "png").glob("sample_*_view_*.png"))) == 8
+    assert np.abs(turntables[:, 0] - turntables[:, 2]).max() > 1e-3  # the views differ: the camera went round
+    scored = run("eval", out, "--n", "16")
+    assert scored.returncode == 0, scored.stderr
+    scores = json.loads((out / "metrics.json").read_text())
+    assert 0 < scores["psnr"] < 60 and scores["fd_factor"] >= 0 and scores["kl_body"] >= 0 and scores["n_samples"] == 16
 
 
 @pytest.mark.parametrize("settings, nets", [
@@ -81,3 +91,13 @@ def test_two_processes_train(tmp_path, settings):
     assert proc.returncode == 0, proc.stderr[-3000:]
     metrics = json.loads((tmp_path / "two" / "metrics.json").read_text())
     assert metrics["processes"] == 2 and metrics["iterations"] == 6 and metrics["bad_iterations"] == 0
+
+
+def test_bench_against_the_plain_reference(tmp_path):
+    proc = run("bench", "nerf-lebm", "--preset", "tiny", "--repeats", "1", "--out", tmp_path / "bench.json")
+    assert proc.returncode == 0, proc.stderr
+    rows = json.loads((tmp_path / "bench.json").read_text())
+    assert [r["setting"] for r in rows] == ["reference", "project fp32"]
+    assert all(np.isfinite(r[k]) and r[k] > 0 for r in rows for k in ("langevin_step", "train_iteration", "sampling"))
+    refused = run("bench", "nerf-lebm", "--preset", "tiny", "--set", "persistent=true")
+    assert refused.returncode == 2 and "persistent=false" in refused.stderr
