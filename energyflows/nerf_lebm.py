@@ -322,9 +322,9 @@ class NeRFLEBMConfig(TrainConfig):
             raise ValueError(f"the conv encoder needs `image_size` 4·2^k (8, 16, 32, 64, ...), got {self.image_size}")
         if self.inference == "amortized" and self.persistent:
             raise ValueError("`persistent` chains belong to `inference` 'mcmc'; the amortized encoder has no chains to keep")
-        if self.eval_samples:
-            raise ValueError("`eval_samples` must be 0 for NeRF-LEBM: the loop's score compares samples with `dataset`, a placeholder "
-                             "here; score runs with this chapter's `novel_views` and `factor_scores`")
+        if self.eval_samples and (self.scenes != "toycars" or is_user_images(self.dataset)):
+            raise ValueError("`eval_samples` > 0 scores the toy cars (`toy_car_scores`): it needs scenes='toycars'; score a run on "
+                             "your own objects with `novel_views` on views held out from them")
         if self.flip:
             raise ValueError("`flip` must be false for NeRF-LEBM: a mirrored view no longer matches its camera pose")
         lo, hi = (tuple(self.elevation) + (None, None))[:2]
@@ -459,7 +459,7 @@ class NeRFLEBM(Method):
                                 generator=ctx.generator).x
 
     def reference(self, models, batch, n_sample):
-        "For `bench`: plain fp32 loops — a posterior Langevin step, Algorithm 1's iteration (joint posterior steps, prior chains, both updates) and the rendering of `n_sample` whole views — written with a hand-made renderer (midpoint samples, no chunks, no hierarchical pass; also returned as `render`, to check it against chapter 25's) and without the shared sampler."
+        "For `bench`: plain fp32 loops — a posterior Langevin step, Algorithm 1's iteration (posterior steps, joint or alternating as configured; prior chains; both updates) and the rendering of `n_sample` whole views — written with a hand-made renderer (midpoint samples, no chunks, no hierarchical pass; also returned as `render`, to check it against chapter 25's) and without the shared sampler."
         c = self.config
         if c.inference != "mcmc" or c.persistent or c.n_importance:
             raise ValueError("bench measures Algorithm 1 on stratified samples alone: use --set inference=mcmc persistent=false n_importance=0")
@@ -480,10 +480,14 @@ class NeRFLEBM(Method):
             color = (weights[..., None] * rgb).sum(1) + (1 - weights.sum(-1, keepdim=True)) * c.background
             return color.reshape(b, r, 3)
 
-        def step(z, log_density, step_size, noise):
+        def step(z, log_density, step_size, noise, block=slice(None)):  # a Langevin step of the coordinates `block`
             z = z.detach().requires_grad_(True)
             (grad,) = torch.autograd.grad(log_density(z).sum(), z)
-            return (z + step_size**2 / 2 * grad + noise * step_size * torch.randn_like(z)).detach()
+            z = z.detach().clone()
+            z[:, block] += step_size**2 / 2 * grad[:, block] + noise * step_size * torch.randn_like(z[:, block])
+            return z
+
+        blocks = [slice(None)] if c.posterior_update == "joint" else [slice(c.shape_latent, None), slice(0, c.shape_latent)]
 
         log_joint = lambda z: self.prior_log_prob(prior, z) - (render(z, origins, dirs) - target).pow(2).flatten(1).sum(1) / (2 * c.sigma**2)
         log_prior = lambda z: self.prior_log_prob(prior, z)
@@ -492,7 +496,8 @@ class NeRFLEBM(Method):
         def iteration():
             z = draw(len(batch))
             for _ in range(c.infer_steps):
-                z = step(z, log_joint, c.infer_step_size, c.infer_noise)
+                for block in blocks:  # joint, or z_a | z_s then z_s | z_a
+                    z = step(z, log_joint, c.infer_step_size, c.infer_noise, block)
             loss = (render(z, origins, dirs) - target).pow(2).flatten(1).sum(1).mean() / (2 * c.sigma**2)
             if prior is not None:
                 negatives = draw(c.prior_chains or len(batch))
