@@ -1408,6 +1408,7 @@ def image_study(
     guidance: tuple[float, ...] = (0.0, 0.7, 2.0),  # w of the guidance table (the offline-cond run)
     n_samples: int = 500,  # samples per FD of the two tables
     n_ood: int = 1000,  # images on each side of the out-of-distribution test
+    conditional: bool = True,  # also train the offline-cond run and measure guidance (False: the three unconditional runs only)
 ) -> dict:
     "The offline study: FD-FMNIST of CDRL, CDRL without initializer and DRL (presets sized to about the same wall time), K' against FD and seconds, guidance w against FD, OOD AUROCs, an inpainting and a class grid."
     from energyflows.data import load_images, to_unit_range
@@ -1415,12 +1416,12 @@ def image_study(
     from energyflows.train import load_run, run_study
     import dataclasses
     root = Path(root)
-    runs = {**STUDY_RUNS, "CDRL conditional": ("cdrl", "offline-cond")}
+    runs = {**STUDY_RUNS, **({"CDRL conditional": ("cdrl", "offline-cond")} if conditional else {})}
     results = run_study([(m, p, root / name.replace(" ", "-"), {}) for name, (m, p) in runs.items()], workers)
     table = {name: {"fd_fmnist": r.get("fd_fmnist"), "minutes": r["seconds"] / 60, "iterations": r["iterations"],
                     "health": r.get("health", {}), "bad_iterations": r["bad_iterations"]} for name, r in zip(runs, results)}
     loaded = {name: load_run(root / name.replace(" ", "-")) for name in runs}
-    cdrl, cond = loaded["CDRL"], loaded["CDRL conditional"]
+    cdrl, cond = loaded["CDRL"], loaded.get("CDRL conditional")
     adjustment = []
     for k in sample_steps:
         cdrl.method.config = dataclasses.replace(cdrl.config, test_steps=k)
@@ -1429,7 +1430,7 @@ def image_study(
         adjustment.append({"K'": k, "steps": k * cdrl.config.n_levels, "fd_fmnist": offline_fd(samples),
                            "seconds_per_100": (time.time() - start) / n_samples * 100})
     guided, class_grids = [], {}
-    for w in guidance:
+    for w in guidance if cond is not None else ():
         cond.method.config = dataclasses.replace(cond.config, guidance=w)
         guided.append({"w": w, "fd_fmnist": offline_fd(cond.sample(n_samples, seed=1))})
         class_grids[w] = cond.sample(20, seed=2)  # classes 0..9, twice
