@@ -26,7 +26,7 @@ from .langevin import LangevinResult, check_batch, langevin
 from .metrics import _kl, about_metrics, cloud_density_scores, cloud_exact_scores, cloud_sample_scores, sample_metrics
 from .toy2d import (BOX, Checkerboard, Grid, Toy2D, _log_ndtr_difference, as_sampler, check_data_name, get_dataset,
                                to_user_units)
-from .train import EMA, Method, StepContext, TrainConfig, register, unwrap
+from .train import EMA, Method, StepContext, TrainConfig, plain_update, register, unwrap
 from .viz import langevin_figure
 
 # %% auto #0
@@ -1290,11 +1290,7 @@ class ImageCDRL(Method):
             loss = (self.level_weights(model)[t] * (ebm(y_tilde, model.logsnr[t]) - ebm(y, model.logsnr[t]))).mean()
             if init is not None:
                 loss = loss + (y_tilde - g).flatten(1).pow(2).sum(1).mean()
-            for optimizer in optimizers:
-                optimizer.zero_grad()
-            loss.backward()
-            for optimizer in optimizers:
-                optimizer.step()
+            plain_update(loss, optimizers)
 
         def sampling():
             x = torch.randn(n_sample, *batch.shape[1:], device=batch.device)

@@ -25,7 +25,7 @@ from .metrics import frechet_distance, gaussian_statistics, psnr
 from .nerf import (BODY_TYPES, ELEVATION, FAR, FOV_DEGREES, HUES, NEAR, RADIUS, Field, Rendering, ToyCars,
                               camera_rays, check_pose, encoding_size, load_objects, look_at, positional_encoding,
                               render_rays, toy_cars)
-from .train import Method, StepContext, TrainConfig, register, unwrap
+from .train import Method, StepContext, TrainConfig, plain_update, register, unwrap
 
 # %% auto #0
 __all__ = ['THESIS_GENERATOR', 'PRIORS', 'POSTERIOR_UPDATES', 'INFERENCES', 'ENCODERS', 'OFFLINE_ITERS',
@@ -504,11 +504,7 @@ class NeRFLEBM(Method):
                 for _ in range(c.prior_steps):
                     negatives = step(negatives, log_prior, c.prior_step_size, c.prior_noise)
                 loss = loss + prior(negatives).mean() - prior(z).mean()
-            for optimizer in optimizers:
-                optimizer.zero_grad()
-            loss.backward()
-            for optimizer in optimizers:
-                optimizer.step()
+            plain_update(loss, optimizers)
 
         def sampling():
             z = draw(n_sample)

@@ -37,8 +37,8 @@ __all__ = ['PRECISIONS', 'MAX_IMAGE_SIZE', 'CHANGEABLE_ON_RESUME', 'METHODS', 'M
            'parse_value', 'resolve_config', 'register', 'load_methods', 'get_method', 'Method', 'Distributed',
            'init_distributed', 'pick_device', 'BatchOrder', 'StepContext', 'prepare_batch', 'EMA', 'warmup_factor',
            'TrainingDiverged', 'load_checkpoint', 'Trainer', 'RunLogger', 'evaluate', 'train', 'study_run', 'run_study',
-           'load_run', 'ShortRunConfig', 'ShortRun', 'unwrap', 'reference_langevin', 'reference_iteration', 'bench',
-           'bench_table']
+           'load_run', 'ShortRunConfig', 'ShortRun', 'unwrap', 'reference_langevin', 'plain_update',
+           'reference_iteration', 'bench', 'bench_table']
 
 # %% ../nbs/21_train.ipynb #d6ded260
 PRECISIONS = ("fp32", "bf16", "fp16")
@@ -1051,6 +1051,15 @@ def reference_langevin(ebm: nn.Module, x: torch.Tensor, n_steps: int, step_size:
     return x.detach()
 
 
+def plain_update(loss: torch.Tensor, optimizers: list) -> None:
+    "The plain loops' update: zero every optimiser's gradients, backward `loss`, step every optimiser."
+    for optimizer in optimizers:
+        optimizer.zero_grad()
+    loss.backward()
+    for optimizer in optimizers:
+        optimizer.step()
+
+
 def reference_iteration(
     ebm: nn.Module,  # the energy network
     optimizers: list,  # every optimiser the loss trains
@@ -1064,11 +1073,7 @@ def reference_iteration(
     noise_scale = config.noise_scale if noise_scale is None else noise_scale
     x_revised = reference_langevin(ebm, x_init, config.n_steps, config.step_size, noise_scale)
     loss = ebm(x_revised).mean() - ebm(batch).mean() + (extra_loss(x_revised) if extra_loss else 0)
-    for optimizer in optimizers:
-        optimizer.zero_grad()
-    loss.backward()
-    for optimizer in optimizers:
-        optimizer.step()
+    plain_update(loss, optimizers)
 
 
 def _seconds(fn: Callable, device: torch.device, repeats: int) -> float:
