@@ -1307,6 +1307,14 @@ class ImageCDRL(Method):
             return chain(y, x_next, t, 1)
         return {"langevin_step": langevin_step, "train_iteration": iteration, "sampling": sampling}
 
+    def evaluate(self, trainer, n, fid_weights=None):
+        "`energyflows eval`: the loop's FD or FID of `n` samples and, for a Fashion-MNIST run, the out-of-distribution AUROC of the level-0 energy against scikit-learn's digits (`ood_auroc` on 1,000 of each)."
+        from energyflows.train import sample_scores
+        scores = sample_scores(trainer, n, fid_weights)
+        if self.config.dataset == "fashion-mnist":
+            scores["ood_auroc_digits"] = ood_auroc(run_model(trainer), *_ood_sets(1000, self.config.image_size))
+        return scores
+
     def sample_labels(self, n: int) -> torch.Tensor | None:
         "The classes of a sample grid: 0, 1, ..., n_classes − 1, 0, 1, ... (None: unconditional)."
         return torch.arange(n) % self.config.n_classes if self.config.n_classes else None
@@ -1389,11 +1397,11 @@ def run_model(run) -> CDRLModel:
     return run.method.model(run.ema.models if run.ema is not None else run.models, run.device).eval()
 
 
-def _ood_sets(n: int) -> tuple[torch.Tensor, torch.Tensor]:
-    "The out-of-distribution test in [-1, 1]: `n` Fashion-MNIST test images (inside) and `n` of scikit-learn's digits at 32×32 (outside)."
+def _ood_sets(n: int, size: int = 32) -> tuple[torch.Tensor, torch.Tensor]:
+    "The out-of-distribution test in [-1, 1]: `n` Fashion-MNIST test images (inside) and `n` of scikit-learn's digits (outside), at `size`."
     from energyflows.data import load_images, to_unit_range
-    inside = load_images("fashion-mnist", "test", size=32).images[:n]
-    outside = torch.cat([load_images("digits", split, size=32).images for split in ("train", "test")])[:n]
+    inside = load_images("fashion-mnist", "test", size=size).images[:n]
+    outside = torch.cat([load_images("digits", split, size=size).images for split in ("train", "test")])[:n]
     return to_unit_range(inside), to_unit_range(outside)
 
 

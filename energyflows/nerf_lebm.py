@@ -441,7 +441,7 @@ class NeRFLEBM(Method):
         self.views = views
         return views.images
 
-    def evaluate(self, trainer, n):
+    def evaluate(self, trainer, n, fid_weights=None):
         "`energyflows eval`: the chapter's scores on the toy cars (`toy_car_scores`: two-shot novel-view PSNR, and the factor FD and body/hue KLs of `n` random syntheses)."
         c = self.config
         if c.scenes != "toycars" or is_user_images(c.dataset):

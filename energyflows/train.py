@@ -36,9 +36,9 @@ from .langevin import LangevinResult, NonFiniteError
 __all__ = ['PRECISIONS', 'MAX_IMAGE_SIZE', 'CHANGEABLE_ON_RESUME', 'METHODS', 'METHOD_MODULES', 'VARIANTS', 'TrainConfig',
            'parse_value', 'resolve_config', 'register', 'load_methods', 'get_method', 'Method', 'Distributed',
            'init_distributed', 'pick_device', 'BatchOrder', 'StepContext', 'prepare_batch', 'EMA', 'warmup_factor',
-           'TrainingDiverged', 'load_checkpoint', 'Trainer', 'RunLogger', 'evaluate', 'train', 'study_run', 'run_study',
-           'load_run', 'ShortRunConfig', 'ShortRun', 'unwrap', 'reference_langevin', 'plain_update',
-           'reference_iteration', 'bench', 'bench_table']
+           'TrainingDiverged', 'load_checkpoint', 'Trainer', 'RunLogger', 'evaluate', 'sample_scores', 'train',
+           'study_run', 'run_study', 'load_run', 'ShortRunConfig', 'ShortRun', 'unwrap', 'reference_langevin',
+           'plain_update', 'reference_iteration', 'bench', 'bench_table']
 
 # %% ../nbs/21_train.ipynb #d6ded260
 PRECISIONS = ("fp32", "bf16", "fp16")
@@ -224,8 +224,8 @@ class Method:
         noise = c.noise_scale(0) if callable(c.noise_scale) else c.noise_scale  # a schedule (CoopFlow) or a number
         return lambda: revise(models["ebm"], batch, 1, c.step_size, noise, clamp=(-1.0, 1.0), generator=ctx.generator, diagnostics=False)
 
-    def evaluate(self, trainer, n: int) -> dict[str, float] | None:
-        "The method's own scores of a trained run (`trainer`) from `n` samples, for `energyflows eval`; None: the loop's FD or FID."
+    def evaluate(self, trainer, n: int, fid_weights: str | None = None) -> dict[str, float] | None:
+        "The method's own scores of a trained run (`trainer`) from `n` samples, for `energyflows eval`; None: the loop's FD or FID (`sample_scores`)."
         return None
 
     def problems(self, logs: dict[str, float]) -> list[str]:
@@ -867,13 +867,16 @@ class RunLogger:
 
 # %% ../nbs/21_train.ipynb #9fc8ab51
 def evaluate(trainer: Trainer, n: int, fid_weights: str | None = None) -> dict[str, float]:
-    "Score `n` samples of the run: the method's own scores when it has them (`Method.evaluate`), else the offline Fréchet distance on Fashion-MNIST, or FID against the test split or a user's training images."
+    "Score the run: the method's own scores when it has them (`Method.evaluate`), else `sample_scores`."
+    own = trainer.method.evaluate(trainer, check_positive_int(n, "n"), fid_weights)
+    return sample_scores(trainer, n, fid_weights) if own is None else own
+
+
+def sample_scores(trainer: Trainer, n: int, fid_weights: str | None = None) -> dict[str, float]:
+    "Score `n` samples of the run: the offline Fréchet distance on Fashion-MNIST, or FID against the test split or a user's training images."
     from energyflows import metrics
     from energyflows.data import DATASETS, load_images, load_user_images
-    own = trainer.method.evaluate(trainer, check_positive_int(n, "n"))
-    if own is not None:
-        return own
-    samples = trainer.sample(n)
+    samples = trainer.sample(check_positive_int(n, "n"))
     dataset, size = trainer.config.dataset, trainer.config.image_size
     if dataset == "fashion-mnist":
         return {"fd_fmnist": metrics.offline_fd(samples), "n_samples": n}

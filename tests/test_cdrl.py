@@ -113,3 +113,14 @@ def test_bench_measures_against_a_plain_reference(tmp_path, method):
     keys = ("langevin_step", "train_iteration", "sampling")
     assert all(rows[0][f"{k}_ratio"] == 1.0 for k in keys)
     assert all(np.isfinite(r[k]) and r[k] > 0 for r in rows for k in keys)
+
+
+def test_eval_scores_fd_and_out_of_distribution(tmp_path):
+    out = tmp_path / "fashion"
+    proc = run("train", "cdrl", "--preset", "tiny", "--out", out, "--set", "dataset=fashion-mnist", "data_limit=64", "image_size=32",
+               "ebm_resolutions=3", "sample_every=0")
+    assert proc.returncode == 0, proc.stderr
+    scored = run("eval", out, "--n", "16")
+    assert scored.returncode == 0, scored.stderr
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["fd_fmnist"] > 0 and 0 <= metrics["ood_auroc_digits"] <= 1 and metrics["n_samples"] == 16
