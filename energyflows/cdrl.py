@@ -1422,8 +1422,9 @@ def image_study(
     root = Path(root)
     runs = {**STUDY_RUNS, **({"CDRL conditional": ("cdrl", "offline-cond")} if conditional else {})}
     results = run_study([(m, p, root / name.replace(" ", "-"), {}) for name, (m, p) in runs.items()], workers)
-    table = {name: {"fd_fmnist": r.get("fd_fmnist"), "minutes": r["seconds"] / 60, "iterations": r["iterations"],
-                    "health": r.get("health", {}), "bad_iterations": r["bad_iterations"]} for name, r in zip(runs, results)}
+    table = {name: {"fd_fmnist": r.get("fd_fmnist"), "minutes": r.get("seconds", math.nan) / 60, "iterations": r["iterations"],
+                    "health": r.get("health", {}), "bad_iterations": r.get("bad_iterations"), "rollbacks": r.get("rollbacks"),
+                    "diverged": r.get("diverged")} for name, r in zip(runs, results)}
     loaded = {name: load_run(root / name.replace(" ", "-")) for name in runs}
     cdrl, cond = loaded["CDRL"], loaded.get("CDRL conditional")
     adjustment = []
@@ -1439,7 +1440,7 @@ def image_study(
         guided.append({"w": w, "fd_fmnist": offline_fd(cond.sample(n_samples, seed=1))})
         class_grids[w] = cond.sample(20, seed=2)  # classes 0..9, twice
     inside, outside = _ood_sets(n_ood)
-    ood = {name: ood_auroc(run_model(loaded[name]), inside, outside) for name in STUDY_RUNS}
+    ood = {name: ood_auroc(run_model(loaded[name]), inside, outside) for name in STUDY_RUNS if not table[name]["diverged"]}
     ood["pixel norm −‖x‖² (no model)"] = auroc(-torch.cat([inside, outside]).flatten(1).pow(2).sum(1),
                                                torch.cat([torch.ones(len(inside)), torch.zeros(len(outside))]))
     truth = to_unit_range(load_images("fashion-mnist", "test", size=32).images[n_ood:n_ood + 8])

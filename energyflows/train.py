@@ -910,7 +910,7 @@ def train(
 def study_run(
     job: tuple,  # (method, preset, run folder, settings on top of the preset[, the run it branches from])
 ) -> dict:
-    "Train one run of a study and return its metrics: a finished run of the same resolved settings is read back, an interrupted one resumed; a run of other settings is trained again."
+    "Train one run of a study and return its metrics: a finished run of the same resolved settings is read back, an interrupted one resumed; a run of other settings is trained again; a run that diverges (`TrainingDiverged`) is finished with `diverged` (the error) in its metrics."
     method, preset, out, overrides, *source = job
     settings = dataclasses.asdict(resolve_config(method, preset, overrides or None))
     folder = RunFolder(out, method)
@@ -921,8 +921,13 @@ def study_run(
         changed = setting_differences(folder.config(), settings, settings)
         print(f"{out} holds a run of other settings ({'; '.join(changed)}): training it again")
     resume = same and folder.file("checkpoint.pt").exists()
-    return train(method, out, preset=preset, overrides=overrides or None, resume=resume, overwrite=not resume, progress=False,
-                 branch_from=source[0] if source and not resume else None)
+    try:
+        return train(method, out, preset=preset, overrides=overrides or None, resume=resume, overwrite=not resume, progress=False,
+                     branch_from=source[0] if source and not resume else None)
+    except TrainingDiverged as error:  # the study goes on; the run's metrics say why it stopped (and it is not trained again)
+        metrics = {"method": method, "diverged": str(error), "iterations": load_checkpoint(folder.file("checkpoint.pt"))["iteration"]}
+        folder.finish(metrics)
+        return folder.metrics()
 
 
 def run_study(
