@@ -394,7 +394,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except (ValueError, CheckpointError, FileNotFoundError, MemoryError, FloatingPointError) as error:  # a diverged run says what to lower
+    except (ValueError, CheckpointError, FileNotFoundError, MemoryError, FloatingPointError, loop.TrainingDiverged) as error:  # a diverged run says what to lower
         parser.error(_message(error))
     except (OSError, RuntimeError) as error:  # a file the system refused, or an allocation that failed, is the user's; others are bugs
         if not (getattr(error, "filename", None) or _out_of_memory(error)):

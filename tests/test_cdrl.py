@@ -124,3 +124,9 @@ def test_eval_scores_fd_and_out_of_distribution(tmp_path):
     assert scored.returncode == 0, scored.stderr
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["fd_fmnist"] > 0 and 0 <= metrics["ood_auroc_digits"] <= 1 and metrics["n_samples"] == 16
+
+
+def test_a_run_that_runs_away_is_rolled_back_then_stopped_with_one_line(tmp_path):
+    proc = run("train", "cdrl", "--preset", "tiny", "--out", tmp_path / "r", "--set", "runaway_ratio=0.001")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "roll-back 3/3" in proc.stdout and "runaway_ratio × the reach of the training pair" in proc.stderr
