@@ -1426,6 +1426,9 @@ def image_study(
                     "health": r.get("health", {}), "bad_iterations": r.get("bad_iterations"), "rollbacks": r.get("rollbacks"),
                     "diverged": r.get("diverged")} for name, r in zip(runs, results)}
     loaded = {name: load_run(root / name.replace(" ", "-")) for name in runs}
+    for name, row in table.items():  # a diverged run: the FD of its last good checkpoint
+        if row["diverged"]:
+            row["fd_fmnist"] = offline_fd(loaded[name].sample(n_samples, seed=1))
     cdrl, cond = loaded["CDRL"], loaded.get("CDRL conditional")
     adjustment = []
     for k in sample_steps:
